@@ -1,0 +1,122 @@
+import { isIP } from 'node:net'
+import { z } from 'zod'
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** True for `localhost`, `[::1]` and any address in 127.0.0.0/8. */
+export function isLoopbackHost(hostname: string): boolean {
+  if (LOOPBACK_HOSTS.has(hostname)) return true
+  return isIP(hostname) === 4 && hostname.startsWith('127.')
+}
+
+/**
+ * RFC 8414 §2: the issuer is an `https` URL without query or fragment. Plain `http` is
+ * only accepted on loopback, where a developer runs the whole mesh on one machine.
+ */
+const issuerSchema = z.string().check((ctx) => {
+  let url: URL
+  try {
+    url = new URL(ctx.value)
+  } catch {
+    ctx.issues.push({ code: 'custom', message: 'must be an absolute URL', input: ctx.value })
+    return
+  }
+  if (url.search || url.hash || ctx.value.includes('#') || ctx.value.includes('?')) {
+    ctx.issues.push({ code: 'custom', message: 'must not have a query or fragment (RFC 8414 §2)', input: ctx.value })
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must use https unless the host is loopback (localhost, 127.0.0.0/8, [::1])',
+      input: ctx.value,
+    })
+  } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.issues.push({ code: 'custom', message: 'must be an http(s) URL', input: ctx.value })
+  }
+  if (url.username || url.password) {
+    ctx.issues.push({ code: 'custom', message: 'must not carry credentials', input: ctx.value })
+  }
+})
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+export const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const
+export type SigningAlgorithm = (typeof signingAlgorithms)[number]
+
+/**
+ * The authorization server's configuration. Every option has a documented default;
+ * `docs/configuration.md` lists them with their environment variables.
+ */
+export const authServerConfigSchema = z
+  .object({
+    /** Exact issuer identifier. Defaults to `http://<host>:<port>` once listening (loopback only). */
+    issuer: issuerSchema.optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** Directory for the embedded SQLite store and, when none is configured, the key encryption key. */
+    dataDir: z.string().min(1).default('.meshguard'),
+    /** `postgres://` URL; when set, PostgreSQL holds the state instead of SQLite. */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /** 32 bytes, base64url: encrypts signing keys at rest. Generated into the data directory when absent. */
+    keyEncryptionKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes encoded as base64url (43 characters)')
+      .optional(),
+    signing: z
+      .object({
+        algorithm: z.enum(signingAlgorithms).default('ES256'),
+        rsaModulusLength: z.coerce.number().int().min(2048).max(8192).default(2048),
+        /** How long a key signs before the next one takes over. */
+        rotationIntervalSec: seconds(60, 366 * 86400).default(30 * 86400),
+        /** How long the next key is published before it may sign: longer than any verifier's JWKS cache. */
+        publishAheadSec: seconds(0, 30 * 86400).default(15 * 60),
+        /** How often each instance re-reads keys from the store, to see rotations made elsewhere. */
+        reloadIntervalSec: seconds(1, 3600).default(5),
+      })
+      .prefault({}),
+    tokens: z
+      .object({
+        accessTokenTtlSec: seconds(30, 86400).default(600),
+        /** No access token outlives this; retired keys stay published this long after their last signature. */
+        maxAccessTokenTtlSec: seconds(30, 86400).default(3600),
+        /** RFC 8693 delegation: how many nested `act` claims a token may carry. */
+        maxChainDepth: z.coerce.number().int().min(1).max(16).default(4),
+        clockToleranceSec: seconds(0, 300).default(30),
+      })
+      .prefault({}),
+    clientAssertion: z
+      .object({
+        /** RFC 7523 §3: assertions must expire; this bounds how far ahead `exp` may be. */
+        maxLifetimeSec: seconds(10, 3600).default(300),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        bodyLimitBytes: z.coerce.number().int().min(1024).max(1048576).default(16384),
+        trustProxy: z.boolean().default(false),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .strict()
+  .check((ctx) => {
+    const { tokens } = ctx.value
+    if (tokens.accessTokenTtlSec > tokens.maxAccessTokenTtlSec) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['tokens', 'accessTokenTtlSec'],
+        message: 'must not exceed tokens.maxAccessTokenTtlSec',
+        input: tokens.accessTokenTtlSec,
+      })
+    }
+  })
+
+export type AuthServerConfigInput = z.input<typeof authServerConfigSchema>
+export type AuthServerConfig = z.output<typeof authServerConfigSchema>

@@ -1,0 +1,117 @@
+import type { JWK } from 'jose'
+import type { SigningAlgorithm } from '../config/schema.js'
+
+/** A registered OAuth client. */
+export interface ClientRecord {
+  id: string
+  /** `sha256$<salt>$<digest>`, see `crypto/client-secret.ts`; null for `private_key_jwt` clients. */
+  secretHash: string | null
+  /** Public keys for `private_key_jwt` (RFC 7523); null for secret clients. */
+  jwks: JWK[] | null
+  grantTypes: string[]
+  /** The scopes this client may ask for. */
+  scopes: string[]
+  /** RFC 8693 §4.4: when set, tokens issued to this client name the one party that may act for it. */
+  mayAct: string | null
+  createdAt: number
+}
+
+/** A resource server (an API): its audience identifier and the scopes it defines. */
+export interface ResourceServerRecord {
+  id: string
+  scopes: string[]
+  createdAt: number
+}
+
+/**
+ * `next`: published in the JWKS, not yet signing. `active`: the one key that signs.
+ * `retired`: no longer signs, published until `expiresAt` so its tokens still verify.
+ */
+export type SigningKeyState = 'next' | 'active' | 'retired'
+
+export interface SigningKeyRecord {
+  kid: string
+  alg: SigningAlgorithm
+  state: SigningKeyState
+  publicJwk: JWK
+  /** The PKCS#8 private key, sealed by `crypto/key-encryption.ts`. */
+  privateKeySealed: string
+  createdAt: number
+  activatedAt: number | null
+  retiredAt: number | null
+  /** When a retired key leaves the JWKS. */
+  expiresAt: number | null
+}
+
+/** Changes applied atomically by {@link Store.applyKeyChanges}. */
+export interface KeyChanges {
+  insert?: SigningKeyRecord[]
+  update?: Array<Pick<SigningKeyRecord, 'kid' | 'state' | 'activatedAt' | 'retiredAt' | 'expiresAt'>>
+  delete?: string[]
+}
+
+export interface RevocationRecord {
+  jti: string
+  clientId: string
+  /** When the revoked token would have expired; the record may be purged after that. */
+  expiresAt: number
+  revokedAt: number
+}
+
+export type AuditDecision = 'allow' | 'deny'
+
+export interface AuditEvent {
+  /** Milliseconds since the epoch. */
+  ts: number
+  type: string
+  decision: AuditDecision
+  clientId?: string | undefined
+  subject?: string | undefined
+  jti?: string | undefined
+  /** The delegation chain, most recent actor first. */
+  act?: string[] | undefined
+  reason?: string | undefined
+  details?: Record<string, unknown> | undefined
+}
+
+/**
+ * Everything the authorization server keeps. Times are seconds since the epoch unless
+ * named otherwise. Each backend passes `test/store-conformance.ts`.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+
+  createClient(client: ClientRecord): Promise<void>
+  getClient(id: string): Promise<ClientRecord | undefined>
+  listClients(): Promise<ClientRecord[]>
+  /** @returns false when there was no such client. */
+  deleteClient(id: string): Promise<boolean>
+
+  /** Fails with `ERR_STORE_CONFLICT` when the id exists or a scope already belongs to another resource server. */
+  createResourceServer(resource: ResourceServerRecord): Promise<void>
+  listResourceServers(): Promise<ResourceServerRecord[]>
+  deleteResourceServer(id: string): Promise<boolean>
+  /** Maps each known scope to the resource server that defines it. */
+  resolveScopes(scopes: readonly string[]): Promise<Map<string, string>>
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  /** All or nothing; fails with `ERR_STORE_CONFLICT` if it would leave two active keys. */
+  applyKeyChanges(changes: KeyChanges): Promise<void>
+
+  /** @returns false when the `jti` was already revoked. */
+  revokeToken(revocation: RevocationRecord): Promise<boolean>
+  isRevoked(jti: string): Promise<boolean>
+  listRevocations(sinceRevokedAt: number): Promise<RevocationRecord[]>
+
+  /** Records a client assertion `jti` (RFC 7523 §3 item 7). @returns false when it was seen before. */
+  consumeAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>
+
+  appendAudit(events: readonly AuditEvent[]): Promise<void>
+  /** Newest first. */
+  listAudit(limit: number): Promise<AuditEvent[]>
+
+  /** Drops revocations and assertion `jti`s past their expiry. */
+  purgeExpired(now: number): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
