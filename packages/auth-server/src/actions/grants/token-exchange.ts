@@ -1,0 +1,126 @@
+import type { ServerContext } from '../../context.js'
+import { InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js'
+import type { FormParams } from '../../http/form-params.js'
+import type { ClientRecord } from '../../store/store.js'
+import { actDepth, audienceList, parseScope, type AccessTokenClaims, type ActClaim } from '../../tokens/claims.js'
+import { inspectToken } from '../../tokens/inspect-token.js'
+import { issueAccessToken } from '../../tokens/issue-access-token.js'
+import type { Grant } from './grant.js'
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
+/** RFC 8693 §3: the token types this server accepts and issues. */
+export const tokenTypes = {
+  accessToken: 'urn:ietf:params:oauth:token-type:access_token',
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+  idToken: 'urn:ietf:params:oauth:token-type:id_token',
+} as const
+
+const EXCHANGEABLE: ReadonlySet<string> = new Set([tokenTypes.accessToken, tokenTypes.jwt])
+
+/**
+ * RFC 8693 token exchange for delegation. A service that received a token exchanges it for
+ * one addressed to the next service: the subject stays, the service is added to the `act`
+ * chain, scope can only narrow, and the new token never outlives the one it came from.
+ * RFC 8693 §2.2.2: an unacceptable subject or actor token is `invalid_request`.
+ */
+export const tokenExchange: Grant = {
+  grantType: TOKEN_EXCHANGE_GRANT,
+  async handle(ctx, { client, params }) {
+    const subject = await exchangeableToken(ctx, params, 'subject_token')
+    if (!audienceList(subject.aud).includes(client.id)) {
+      throw new InvalidRequest('subject_token was not issued to the requesting client (it is not in its aud)')
+    }
+    if (params.has('actor_token') || params.has('actor_token_type')) {
+      const actor = await exchangeableToken(ctx, params, 'actor_token')
+      if (actor.sub !== client.id) throw new InvalidRequest('actor_token does not identify the requesting client')
+    }
+    // RFC 8693 §4.4: may_act names the only party allowed to act for the subject.
+    if (subject.may_act !== undefined && subject.may_act.sub !== client.id) {
+      throw new InvalidRequest('the subject_token may_act claim does not allow this client to act for it')
+    }
+    const act: ActClaim = subject.act ? { sub: client.id, act: subject.act } : { sub: client.id }
+    if (actDepth(act) > ctx.config.tokens.maxChainDepth) {
+      throw new InvalidRequest(`delegation chain would exceed the maximum depth of ${ctx.config.tokens.maxChainDepth}`)
+    }
+
+    const { scopes, audience } = await narrow(ctx, client, subject, params)
+    const issued = issueAccessToken(ctx, {
+      subject: subject.sub,
+      clientId: client.id,
+      scopes,
+      audience,
+      act,
+      notAfter: subject.exp,
+    })
+    return {
+      claims: issued.claims,
+      body: {
+        access_token: issued.token,
+        issued_token_type: tokenTypes.accessToken,
+        token_type: 'Bearer',
+        expires_in: issued.expiresIn,
+        scope: issued.claims.scope,
+      },
+    }
+  },
+}
+
+async function exchangeableToken(
+  ctx: ServerContext,
+  params: FormParams,
+  name: 'subject_token' | 'actor_token',
+): Promise<AccessTokenClaims> {
+  const token = params.require(name)
+  const type = params.require(`${name}_type`)
+  if (type === tokenTypes.idToken) throw new InvalidRequest(`${name}_type id_token is not accepted: only access tokens can be exchanged`)
+  if (!EXCHANGEABLE.has(type)) throw new InvalidRequest(`${name}_type ${type} is not supported`)
+  const inspection = await inspectToken(ctx, token)
+  if (!inspection.active) throw new InvalidRequest(`${name} is not valid: ${inspection.reason.replaceAll('_', ' ')}`)
+  return inspection.claims
+}
+
+/**
+ * The scopes and audience of the new token: requested scopes must lie within the subject
+ * token's and the client's allow-list (`invalid_scope`), and a requested audience must be a
+ * registered resource server (`invalid_target`) that defines every granted scope.
+ */
+async function narrow(
+  ctx: ServerContext,
+  client: ClientRecord,
+  subject: AccessTokenClaims,
+  params: FormParams,
+): Promise<{ scopes: string[]; audience: string[] }> {
+  const subjectScopes = subject.scope.split(' ').filter(Boolean)
+  const targets = [...new Set([...params.getAll('audience'), ...params.getAll('resource')])]
+  if (targets.length > 0) {
+    const registered = new Set((await ctx.store.listResourceServers()).map((resource) => resource.id))
+    const unknown = targets.filter((target) => !registered.has(target))
+    if (unknown.length > 0) throw new InvalidTarget(`not a registered resource server: ${unknown.join(' ')}`)
+  }
+
+  let scopes: string[]
+  const scopeParam = params.get('scope')
+  if (scopeParam !== undefined) {
+    const requested = parseScope(scopeParam)
+    if (requested === undefined || requested.length === 0) throw new InvalidScope('scope is malformed or empty')
+    const wider = requested.filter((s) => !subjectScopes.includes(s))
+    if (wider.length > 0) throw new InvalidScope(`scope is wider than the subject_token's: ${wider.join(' ')}`)
+    const refused = requested.filter((s) => !client.scopes.includes(s))
+    if (refused.length > 0) throw new InvalidScope(`scope not allowed for this client: ${refused.join(' ')}`)
+    scopes = requested
+  } else {
+    scopes = subjectScopes.filter((s) => client.scopes.includes(s))
+  }
+
+  const owners = await ctx.store.resolveScopes(scopes)
+  if (targets.length > 0) {
+    if (scopeParam === undefined) scopes = scopes.filter((s) => targets.includes(owners.get(s) ?? ''))
+    const outside = scopes.filter((s) => !targets.includes(owners.get(s) ?? ''))
+    if (outside.length > 0) throw new InvalidScope(`scope not defined by the requested audience: ${outside.join(' ')}`)
+  }
+  if (scopes.length === 0) throw new InvalidScope('no scope of the subject_token can be granted to this client for this audience')
+  const audience = targets.length > 0 ? targets.filter((t) => scopes.some((s) => owners.get(s) === t)) : [...new Set(scopes.map((s) => owners.get(s)).filter((o) => o !== undefined))]
+  if (audience.length === 0) throw new InvalidScope('the granted scopes belong to no resource server')
+  return { scopes, audience }
+}

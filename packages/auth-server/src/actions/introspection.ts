@@ -1,0 +1,42 @@
+import type { ServerContext } from '../context.js'
+import { OAuthError } from '../errors.js'
+import type { FormParams } from '../http/form-params.js'
+import { actChain } from '../tokens/claims.js'
+import { inspectToken } from '../tokens/inspect-token.js'
+import { authenticate } from './authenticate.js'
+
+/**
+ * RFC 7662 introspection. The caller authenticates; a token that is not ours, not valid now
+ * or revoked is answered with exactly `{"active":false}` (§2.2), whatever the reason.
+ */
+export async function introspectionEndpoint(
+  ctx: ServerContext,
+  authorization: string | undefined,
+  params: FormParams,
+): Promise<Record<string, unknown>> {
+  let clientId: string | undefined
+  try {
+    clientId = (await authenticate(ctx, 'introspection', authorization, params)).id
+    const inspection = await inspectToken(ctx, params.require('token'))
+    ctx.metrics.introspections.inc({ active: String(inspection.active) })
+    ctx.audit.record({
+      ts: ctx.clock.now(),
+      type: 'token.introspected',
+      decision: 'allow',
+      clientId,
+      subject: inspection.active ? inspection.claims.sub : undefined,
+      jti: inspection.active ? inspection.claims.jti : undefined,
+      act: inspection.active && inspection.claims.act ? actChain(inspection.claims.act) : undefined,
+      reason: inspection.active ? undefined : inspection.reason,
+      details: { active: inspection.active },
+    })
+    if (!inspection.active) return { active: false }
+    return { active: true, token_type: 'Bearer', ...inspection.claims }
+  } catch (err) {
+    if (err instanceof OAuthError) {
+      ctx.metrics.oauthErrors.inc({ endpoint: 'introspection', error: err.error })
+      ctx.audit.record({ ts: ctx.clock.now(), type: 'introspection.refused', decision: 'deny', clientId, reason: `${err.error}: ${err.description}` })
+    }
+    throw err
+  }
+}

@@ -1,0 +1,48 @@
+import { epochSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import { OAuthError } from '../errors.js'
+import type { FormParams } from '../http/form-params.js'
+import { inspectToken } from '../tokens/inspect-token.js'
+import { authenticate } from './authenticate.js'
+
+/**
+ * RFC 7009 revocation. Only the client a token was issued to can revoke it (§2.1); for any
+ * other token, invalid, expired or someone else's, the answer is the same 200 and nothing
+ * changes (§2.2). A revocation is stored before it is announced on the revocation bus.
+ */
+export async function revocationEndpoint(ctx: ServerContext, authorization: string | undefined, params: FormParams): Promise<void> {
+  let clientId: string | undefined
+  try {
+    clientId = (await authenticate(ctx, 'revocation', authorization, params)).id
+    const inspection = await inspectToken(ctx, params.require('token'))
+    if (!inspection.active) {
+      ctx.audit.record({ ts: ctx.clock.now(), type: 'token.revocation_ignored', decision: 'deny', clientId, reason: inspection.reason })
+      return
+    }
+    const { claims } = inspection
+    if (claims.client_id !== clientId) {
+      ctx.audit.record({
+        ts: ctx.clock.now(),
+        type: 'token.revocation_ignored',
+        decision: 'deny',
+        clientId,
+        subject: claims.sub,
+        jti: claims.jti,
+        reason: 'token was issued to another client',
+      })
+      return
+    }
+    const event = { jti: claims.jti, clientId, expiresAt: claims.exp, revokedAt: epochSeconds(ctx.clock) }
+    if (await ctx.store.revokeToken(event)) {
+      ctx.metrics.revocations.inc()
+      ctx.revocations.publish(event)
+    }
+    ctx.audit.record({ ts: ctx.clock.now(), type: 'token.revoked', decision: 'allow', clientId, subject: claims.sub, jti: claims.jti })
+  } catch (err) {
+    if (err instanceof OAuthError) {
+      ctx.metrics.oauthErrors.inc({ endpoint: 'revocation', error: err.error })
+      ctx.audit.record({ ts: ctx.clock.now(), type: 'revocation.refused', decision: 'deny', clientId, reason: `${err.error}: ${err.description}` })
+    }
+    throw err
+  }
+}

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino'
+import type { AuditEvent, Store } from '../store/store.js'
+
+export interface AuditLogOptions {
+  store: Store
+  logger: Logger
+  /** Events are written in batches, at least this often. */
+  flushIntervalMs?: number
+  maxBatch?: number
+}
+
+/**
+ * Every issuance, refusal, introspection and revocation: logged at once as a structured line,
+ * and kept in the store in batches so the token endpoint never waits on an audit write.
+ */
+export class AuditLog {
+  readonly #store: Store
+  readonly #logger: Logger
+  readonly #maxBatch: number
+  readonly #timer: NodeJS.Timeout
+  #pending: AuditEvent[] = []
+  #flushing: Promise<void> = Promise.resolve()
+
+  constructor(options: AuditLogOptions) {
+    this.#store = options.store
+    this.#logger = options.logger.child({ component: 'audit' })
+    this.#maxBatch = options.maxBatch ?? 500
+    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200)
+    this.#timer.unref()
+  }
+
+  record(event: AuditEvent): void {
+    this.#logger.info({ audit: event }, event.type)
+    this.#pending.push(event)
+    if (this.#pending.length >= this.#maxBatch) void this.flush()
+  }
+
+  /** Writes what is pending; resolves when it is in the store. A failed write is logged and retried. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      if (this.#pending.length === 0) return
+      const batch = this.#pending
+      this.#pending = []
+      try {
+        await this.#store.appendAudit(batch)
+      } catch (err) {
+        this.#logger.error({ err, events: batch.length }, 'could not store audit events; will retry')
+        this.#pending = batch.concat(this.#pending)
+      }
+    })
+    return this.#flushing
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.flush()
+  }
+}

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino'
+import type { AuditLog } from './audit/audit-log.js'
+import type { Clock } from './clock.js'
+import type { AuthServerConfig } from './config/schema.js'
+import type { RevocationBus } from './events/revocation-bus.js'
+import type { KeyManager } from './keys/key-manager.js'
+import type { Metrics } from './metrics.js'
+import type { Store } from './store/store.js'
+
+/** Paths of the endpoints, relative to the issuer. */
+export const endpointPaths = {
+  token: '/oauth2/token',
+  introspection: '/oauth2/introspect',
+  revocation: '/oauth2/revoke',
+  jwks: '/.well-known/jwks.json',
+} as const
+
+export type EndpointName = keyof typeof endpointPaths
+
+/** What the server's handlers depend on; passed in, never looked up. */
+export interface ServerContext {
+  readonly config: Readonly<AuthServerConfig>
+  readonly store: Store
+  readonly keys: KeyManager
+  readonly clock: Clock
+  readonly audit: AuditLog
+  readonly revocations: RevocationBus
+  readonly metrics: Metrics
+  readonly logger: Logger
+  /** The exact issuer identifier; fixed once the server listens. */
+  issuer: string
+}
+
+export function endpointUrl(ctx: Pick<ServerContext, 'issuer'>, name: EndpointName): string {
+  return `${ctx.issuer.replace(/\/$/, '')}${endpointPaths[name]}`
+}

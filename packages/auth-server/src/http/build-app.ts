@@ -1,0 +1,95 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { discoveryDocument } from '../actions/discovery.js'
+import { introspectionEndpoint } from '../actions/introspection.js'
+import { revocationEndpoint } from '../actions/revocation.js'
+import { tokenEndpoint } from '../actions/token.js'
+import { endpointPaths, type ServerContext } from '../context.js'
+import { InvalidRequest } from '../errors.js'
+import { oauthErrorHandler, sendOAuthError } from './error-handler.js'
+import { FormParams } from './form-params.js'
+
+/** The issuer's path, under which every endpoint is served ('' for a bare origin). */
+function issuerPath(issuer: string | undefined): string {
+  return issuer ? new URL(issuer).pathname.replace(/\/$/, '') : ''
+}
+
+/**
+ * The authorization server's HTTP surface, separate from `listen()` so tests can `inject()`.
+ */
+export function buildApp(ctx: ServerContext): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: ctx.config.http.trustProxy,
+    bodyLimit: ctx.config.http.bodyLimitBytes,
+    return503OnClosing: true,
+  })
+  const prefix = issuerPath(ctx.config.issuer)
+
+  app.addHook('onResponse', (request, reply, done) => {
+    ctx.metrics.requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+    done()
+  })
+
+  void app.register(
+    (oauth, _options, done) => {
+      oauth.removeAllContentTypeParsers()
+      oauth.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
+        try {
+          parsed(null, FormParams.parse(body as string))
+        } catch (err) {
+          parsed(err as Error, undefined)
+        }
+      })
+      oauth.setErrorHandler(oauthErrorHandler)
+
+      const form = (request: FastifyRequest): FormParams => (request.body instanceof FormParams ? request.body : FormParams.empty())
+      const postOnly = (_request: FastifyRequest, reply: FastifyReply) =>
+        sendOAuthError(reply.header('allow', 'POST'), new InvalidRequest('this endpoint accepts only POST', 405))
+
+      oauth.post(endpointPaths.token, async (request, reply) => {
+        const body = await tokenEndpoint(ctx, request.headers.authorization, form(request))
+        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
+      })
+      oauth.post(endpointPaths.introspection, async (request, reply) => {
+        const body = await introspectionEndpoint(ctx, request.headers.authorization, form(request))
+        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
+      })
+      oauth.post(endpointPaths.revocation, async (request, reply) => {
+        await revocationEndpoint(ctx, request.headers.authorization, form(request))
+        return reply.header('cache-control', 'no-store').code(200).send()
+      })
+      for (const path of [endpointPaths.token, endpointPaths.introspection, endpointPaths.revocation]) {
+        oauth.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: postOnly })
+      }
+      done()
+    },
+    { prefix },
+  )
+
+  const metadata = (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.header('cache-control', 'public, max-age=300').send(discoveryDocument(ctx))
+  // OpenID Connect Discovery §4 appends to the issuer; RFC 8414 §3 inserts before its path.
+  app.get(`${prefix}/.well-known/openid-configuration`, metadata)
+  app.get(`/.well-known/oauth-authorization-server${prefix}`, metadata)
+
+  const jwksMaxAge = Math.min(300, ctx.config.signing.publishAheadSec)
+  app.get(`${prefix}${endpointPaths.jwks}`, (_request, reply) =>
+    reply.type('application/json').header('cache-control', `public, max-age=${jwksMaxAge}`).send(ctx.keys.jwksJson()),
+  )
+
+  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    const problems: string[] = []
+    await ctx.store.ping().catch((err: unknown) => problems.push(`store: ${(err as Error).message}`))
+    if (!ctx.keys.hasSigner()) problems.push('keys: no active signing key')
+    return reply.code(problems.length === 0 ? 200 : 503).send({ status: problems.length === 0 ? 'ready' : 'not ready', problems })
+  })
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  )
+  return app
+}

@@ -1,0 +1,35 @@
+export { createAuthServer } from './server.js'
+export type { AuthServer, AuthServerDeps } from './server.js'
+export { loadConfig, parseConfig, environmentVariables } from './config/load-config.js'
+export type { LoadConfigOptions } from './config/load-config.js'
+export { authServerConfigSchema, signingAlgorithms, isLoopbackHost } from './config/schema.js'
+export type { AuthServerConfig, AuthServerConfigInput, SigningAlgorithm } from './config/schema.js'
+export { registerClient, registerResourceServer } from './admin/register.js'
+export type { ClientInput, RegisteredClient, ResourceServerInput } from './admin/register.js'
+export { KeyManager } from './keys/key-manager.js'
+export type { RotationMode } from './keys/plan-rotation.js'
+export { resolveKeyEncryptionKey } from './crypto/key-encryption.js'
+export { openStore } from './store/open-store.js'
+export type { Store, ClientRecord, ResourceServerRecord, SigningKeyRecord, AuditEvent, RevocationRecord } from './store/store.js'
+export { endpointPaths } from './context.js'
+export type { ServerContext } from './context.js'
+export { systemClock } from './clock.js'
+export type { Clock } from './clock.js'
+export { TOKEN_EXCHANGE_GRANT, tokenTypes } from './actions/grants/token-exchange.js'
+export { actChain, actDepth } from './tokens/claims.js'
+export type { AccessTokenClaims, ActClaim } from './tokens/claims.js'
+export {
+  OAuthError,
+  InvalidRequest,
+  InvalidClient,
+  InvalidGrant,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+  InvalidScope,
+  InvalidTarget,
+  UnsupportedTokenType,
+  ServerError,
+  TemporarilyUnavailable,
+  MeshguardError,
+} from './errors.js'
+export type { OAuthErrorCode, MeshguardErrorCode } from './errors.js'

@@ -1,0 +1,88 @@
+import { pino, type Logger } from 'pino'
+import { AuditLog } from './audit/audit-log.js'
+import { systemClock, type Clock } from './clock.js'
+import type { AuthServerConfig } from './config/schema.js'
+import type { ServerContext } from './context.js'
+import { resolveKeyEncryptionKey } from './crypto/key-encryption.js'
+import { RevocationBus } from './events/revocation-bus.js'
+import { buildApp } from './http/build-app.js'
+import { KeyManager } from './keys/key-manager.js'
+import { Metrics } from './metrics.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/store.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface AuthServerDeps {
+  clock?: Clock
+  logger?: Logger
+  /** An already-open store; by default one is opened from the configuration. */
+  store?: Store
+}
+
+export interface AuthServer {
+  readonly app: FastifyInstance
+  readonly context: ServerContext
+  /** Starts listening; resolves to the issuer. */
+  listen(): Promise<string>
+  /** Stops accepting requests, finishes those in flight, flushes the audit log, closes the store. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the store, loads or creates the signing keys and builds the HTTP app.
+ *
+ * @example
+ * const server = await createAuthServer(loadConfig())
+ * const issuer = await server.listen()
+ */
+export async function createAuthServer(config: Readonly<AuthServerConfig>, deps: AuthServerDeps = {}): Promise<AuthServer> {
+  const clock = deps.clock ?? systemClock
+  const logger = deps.logger ?? pino({ level: config.log.level, base: { service: 'meshguard-auth-server' } })
+  const kek = resolveKeyEncryptionKey(config)
+  if (kek.source === 'generated-file') {
+    logger.warn({ dataDir: config.dataDir }, 'generated a key encryption key in the data directory; configure MESHGUARD_KEY_ENCRYPTION_KEY in production')
+  }
+  const store = deps.store ?? (await openStore(config))
+  const keys = new KeyManager({ store, kek: kek.key, signing: config.signing, tokens: config.tokens, clock, logger })
+  try {
+    await keys.init()
+  } catch (err) {
+    if (!deps.store) await store.close()
+    throw err
+  }
+  const context: ServerContext = {
+    config,
+    store,
+    keys,
+    clock,
+    logger,
+    audit: new AuditLog({ store, logger }),
+    revocations: new RevocationBus(),
+    metrics: new Metrics(),
+    issuer: config.issuer ?? `http://${config.host}:${config.port}`,
+  }
+  const app = buildApp(context)
+  const purge = setInterval(() => {
+    store.purgeExpired(Math.floor(clock.now() / 1000)).catch((err: unknown) => logger.warn({ err }, 'could not purge expired records'))
+  }, 60_000)
+  purge.unref()
+
+  return {
+    app,
+    context,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port })
+      if (!config.issuer) context.issuer = address.replace('://localhost', '://127.0.0.1')
+      keys.start()
+      logger.info({ issuer: context.issuer, store: store.kind, alg: config.signing.algorithm }, 'authorization server listening')
+      return context.issuer
+    },
+    async close() {
+      clearInterval(purge)
+      keys.stop()
+      await app.close()
+      await context.audit.close()
+      if (!deps.store) await store.close()
+    },
+  }
+}

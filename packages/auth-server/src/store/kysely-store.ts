@@ -1,0 +1,382 @@
+import { sql } from 'kysely'
+import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kysely'
+import type { JWK } from 'jose'
+import { MeshguardError } from '../errors.js'
+import type { SigningAlgorithm } from '../config/schema.js'
+import type {
+  AuditDecision,
+  AuditEvent,
+  ClientRecord,
+  KeyChanges,
+  ResourceServerRecord,
+  RevocationRecord,
+  SigningKeyRecord,
+  SigningKeyState,
+  Store,
+} from './store.js'
+import type { StoreKind } from './migrations.js'
+
+/** A `bigint` column: written as a number, read back as a string from PostgreSQL. */
+type BigIntColumn = ColumnType<number | string, number, number>
+type NullableBigIntColumn = ColumnType<number | string | null, number | null, number | null>
+/** `JSON.stringify` output. */
+type JsonText = string
+
+/** The tables as `migrations.ts` leaves them, for `Kysely<Database>`. Times as in {@link Store}. */
+export interface Database {
+  clients: {
+    id: string
+    secret_hash: string | null
+    jwks: JsonText | null
+    grant_types: JsonText
+    scopes: JsonText
+    may_act: string | null
+    created_at: BigIntColumn
+  }
+  resource_servers: { id: string; created_at: BigIntColumn }
+  scopes: { scope: string; resource_server_id: string }
+  signing_keys: {
+    kid: string
+    alg: SigningAlgorithm
+    state: SigningKeyState
+    public_jwk: JsonText
+    private_key_sealed: string
+    created_at: BigIntColumn
+    activated_at: NullableBigIntColumn
+    retired_at: NullableBigIntColumn
+    expires_at: NullableBigIntColumn
+  }
+  revocations: { jti: string; client_id: string; expires_at: BigIntColumn; revoked_at: BigIntColumn }
+  assertion_jtis: { client_id: string; jti: string; expires_at: BigIntColumn }
+  audit_events: {
+    id: Generated<number | string>
+    /** Milliseconds since the epoch. */
+    ts: BigIntColumn
+    type: string
+    decision: AuditDecision
+    client_id: string | null
+    subject: string | null
+    jti: string | null
+    act: JsonText | null
+    reason: string | null
+    details: JsonText | null
+  }
+}
+
+const AUDIT_BATCH = 500
+
+/**
+ * The {@link Store} over a Kysely connection to SQLite or PostgreSQL, whose schema
+ * `migrateToLatest` has brought up to date. `openStore` builds one from configuration.
+ *
+ * @example
+ * ```ts
+ * const store = new KyselyStore(new Kysely<Database>({ dialect }), 'postgres')
+ * ```
+ */
+export class KyselyStore implements Store {
+  readonly #db: Kysely<Database>
+  #closed: Promise<void> | undefined
+
+  constructor(
+    db: Kysely<Database>,
+    readonly kind: StoreKind,
+  ) {
+    this.#db = db
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('clients').values(toClientRow(client)).execute()
+    } catch (error) {
+      throw conflictOr(error, `client "${client.id}" already exists`)
+    }
+  }
+
+  async getClient(id: string): Promise<ClientRecord | undefined> {
+    const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && fromClientRow(row)
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    const rows = await this.#db.selectFrom('clients').selectAll().execute()
+    return rows.map(fromClientRow).sort((a, b) => compare(a.id, b.id))
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
+    return result.numDeletedRows > 0n
+  }
+
+  async createResourceServer(resource: ResourceServerRecord): Promise<void> {
+    const scopes = [...new Set(resource.scopes)]
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        await trx.insertInto('resource_servers').values({ id: resource.id, created_at: resource.createdAt }).execute()
+        if (scopes.length === 0) return
+        const inserted = await trx
+          .insertInto('scopes')
+          .values(scopes.map((scope) => ({ scope, resource_server_id: resource.id })))
+          .onConflict((oc) => oc.column('scope').doNothing())
+          .returning('scope')
+          .execute()
+        if (inserted.length === scopes.length) return
+        const added = new Set(inserted.map((row) => row.scope))
+        const taken = scopes.filter((scope) => !added.has(scope))
+        const owners = await trx.selectFrom('scopes').selectAll().where('scope', 'in', taken).execute()
+        const described = owners.map((row) => `"${row.scope}" (resource server "${row.resource_server_id}")`)
+        throw new MeshguardError(
+          'ERR_STORE_CONFLICT',
+          `scope already belongs to another resource server: ${described.join(', ') || taken.join(', ')}`,
+        )
+      })
+    } catch (error) {
+      throw conflictOr(error, `resource server "${resource.id}" already exists`)
+    }
+  }
+
+  async listResourceServers(): Promise<ResourceServerRecord[]> {
+    const servers = await this.#db.selectFrom('resource_servers').selectAll().execute()
+    const scopes = await this.#db.selectFrom('scopes').selectAll().execute()
+    const byServer = new Map(servers.map((row) => [row.id, [] as string[]]))
+    for (const row of scopes) byServer.get(row.resource_server_id)?.push(row.scope)
+    return servers
+      .map((row) => ({
+        id: row.id,
+        scopes: (byServer.get(row.id) ?? []).sort(compare),
+        createdAt: Number(row.created_at),
+      }))
+      .sort((a, b) => compare(a.id, b.id))
+  }
+
+  async deleteResourceServer(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('resource_servers').where('id', '=', id).executeTakeFirst()
+    return result.numDeletedRows > 0n
+  }
+
+  async resolveScopes(scopes: readonly string[]): Promise<Map<string, string>> {
+    if (scopes.length === 0) return new Map()
+    const rows = await this.#db
+      .selectFrom('scopes')
+      .select(['scope', 'resource_server_id'])
+      .where('scope', 'in', [...new Set(scopes)])
+      .execute()
+    return new Map(rows.map((row) => [row.scope, row.resource_server_id]))
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.#db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute()
+    return rows.map(fromSigningKeyRow)
+  }
+
+  /**
+   * Deletes, then updates that take a key out of `active`, then updates that make one
+   * `active`, then inserts: a rotation never trips the single-active index midway.
+   *
+   * @throws MeshguardError `ERR_STORE_NOT_FOUND` when an update names an unknown `kid`.
+   */
+  async applyKeyChanges(changes: KeyChanges): Promise<void> {
+    const { insert = [], update = [], delete: remove = [] } = changes
+    const updates = [...update].sort((a, b) => Number(a.state === 'active') - Number(b.state === 'active'))
+    if (insert.length + updates.length + remove.length === 0) return
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        if (remove.length > 0) await trx.deleteFrom('signing_keys').where('kid', 'in', remove).execute()
+        for (const { kid, state, activatedAt, retiredAt, expiresAt } of updates) {
+          const result = await trx
+            .updateTable('signing_keys')
+            .set({ state, activated_at: activatedAt, retired_at: retiredAt, expires_at: expiresAt })
+            .where('kid', '=', kid)
+            .executeTakeFirst()
+          if (result.numUpdatedRows === 0n) {
+            throw new MeshguardError('ERR_STORE_NOT_FOUND', `signing key "${kid}" does not exist`)
+          }
+        }
+        if (insert.length > 0) await trx.insertInto('signing_keys').values(insert.map(toSigningKeyRow)).execute()
+      })
+    } catch (error) {
+      const message =
+        error instanceof Error && /signing_keys_single_active|signing_keys\.state/.test(error.message)
+          ? 'the key changes would leave two active signing keys'
+          : `a signing key already exists among kids ${insert.map((key) => `"${key.kid}"`).join(', ')}`
+      throw conflictOr(error, message)
+    }
+  }
+
+  async revokeToken(revocation: RevocationRecord): Promise<boolean> {
+    const row = await this.#db
+      .insertInto('revocations')
+      .values({
+        jti: revocation.jti,
+        client_id: revocation.clientId,
+        expires_at: revocation.expiresAt,
+        revoked_at: revocation.revokedAt,
+      })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .returning('jti')
+      .executeTakeFirst()
+    return row !== undefined
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const row = await this.#db.selectFrom('revocations').select('jti').where('jti', '=', jti).executeTakeFirst()
+    return row !== undefined
+  }
+
+  /** Revocations with `revokedAt >= sinceRevokedAt`, oldest first. */
+  async listRevocations(sinceRevokedAt: number): Promise<RevocationRecord[]> {
+    const rows = await this.#db
+      .selectFrom('revocations')
+      .selectAll()
+      .where('revoked_at', '>=', sinceRevokedAt)
+      .orderBy('revoked_at')
+      .orderBy('jti')
+      .execute()
+    return rows.map((row) => ({
+      jti: row.jti,
+      clientId: row.client_id,
+      expiresAt: Number(row.expires_at),
+      revokedAt: Number(row.revoked_at),
+    }))
+  }
+
+  async consumeAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const row = await this.#db
+      .insertInto('assertion_jtis')
+      .values({ client_id: clientId, jti, expires_at: expiresAt })
+      .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
+      .returning('jti')
+      .executeTakeFirst()
+    return row !== undefined
+  }
+
+  async appendAudit(events: readonly AuditEvent[]): Promise<void> {
+    for (let start = 0; start < events.length; start += AUDIT_BATCH) {
+      await this.#db
+        .insertInto('audit_events')
+        .values(events.slice(start, start + AUDIT_BATCH).map(toAuditRow))
+        .execute()
+    }
+  }
+
+  async listAudit(limit: number): Promise<AuditEvent[]> {
+    const rows = await this.#db
+      .selectFrom('audit_events')
+      .selectAll()
+      .orderBy('ts', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute()
+    return rows.map(fromAuditRow)
+  }
+
+  /** Deletes revocations and assertion `jti`s whose `expiresAt` is before `now`. */
+  async purgeExpired(now: number): Promise<void> {
+    await this.#db.deleteFrom('revocations').where('expires_at', '<', now).execute()
+    await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute()
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db)
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#db.destroy()
+    return this.#closed
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** Turns a PostgreSQL (23505) or SQLite unique violation into `ERR_STORE_CONFLICT`. */
+function conflictOr(error: unknown, message: string): unknown {
+  if (!(error instanceof Error) || !('code' in error)) return error
+  const { code } = error
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new MeshguardError('ERR_STORE_CONFLICT', message)
+  }
+  return error
+}
+
+function optionalNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value)
+}
+
+function toClientRow(client: ClientRecord): Insertable<Database['clients']> {
+  return {
+    id: client.id,
+    secret_hash: client.secretHash,
+    jwks: client.jwks && JSON.stringify(client.jwks),
+    grant_types: JSON.stringify(client.grantTypes),
+    scopes: JSON.stringify(client.scopes),
+    may_act: client.mayAct,
+    created_at: client.createdAt,
+  }
+}
+
+function fromClientRow(row: Selectable<Database['clients']>): ClientRecord {
+  return {
+    id: row.id,
+    secretHash: row.secret_hash,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JWK[]),
+    grantTypes: JSON.parse(row.grant_types) as string[],
+    scopes: JSON.parse(row.scopes) as string[],
+    mayAct: row.may_act,
+    createdAt: Number(row.created_at),
+  }
+}
+
+function toSigningKeyRow(key: SigningKeyRecord): Insertable<Database['signing_keys']> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    state: key.state,
+    public_jwk: JSON.stringify(key.publicJwk),
+    private_key_sealed: key.privateKeySealed,
+    created_at: key.createdAt,
+    activated_at: key.activatedAt,
+    retired_at: key.retiredAt,
+    expires_at: key.expiresAt,
+  }
+}
+
+function fromSigningKeyRow(row: Selectable<Database['signing_keys']>): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    state: row.state,
+    publicJwk: JSON.parse(row.public_jwk) as JWK,
+    privateKeySealed: row.private_key_sealed,
+    createdAt: Number(row.created_at),
+    activatedAt: optionalNumber(row.activated_at),
+    retiredAt: optionalNumber(row.retired_at),
+    expiresAt: optionalNumber(row.expires_at),
+  }
+}
+
+function toAuditRow(event: AuditEvent): Insertable<Database['audit_events']> {
+  return {
+    ts: event.ts,
+    type: event.type,
+    decision: event.decision,
+    client_id: event.clientId ?? null,
+    subject: event.subject ?? null,
+    jti: event.jti ?? null,
+    act: event.act === undefined ? null : JSON.stringify(event.act),
+    reason: event.reason ?? null,
+    details: event.details === undefined ? null : JSON.stringify(event.details),
+  }
+}
+
+function fromAuditRow(row: Selectable<Database['audit_events']>): AuditEvent {
+  const event: AuditEvent = { ts: Number(row.ts), type: row.type, decision: row.decision }
+  if (row.client_id !== null) event.clientId = row.client_id
+  if (row.subject !== null) event.subject = row.subject
+  if (row.jti !== null) event.jti = row.jti
+  if (row.act !== null) event.act = JSON.parse(row.act) as string[]
+  if (row.reason !== null) event.reason = row.reason
+  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, unknown>
+  return event
+}

@@ -1,0 +1,139 @@
+import { inspect } from 'node:util'
+import { Migrator, sql } from 'kysely'
+import type { Kysely, Migration } from 'kysely'
+import type { Store } from './store.js'
+
+/** The SQL backends a {@link Store} can run on. */
+export type StoreKind = Store['kind']
+
+/**
+ * Every version of the schema, applied in the lexical order of their names. Once released,
+ * a migration is never edited: a change is a new entry with the next number.
+ *
+ * The schema builder writes the same statements for SQLite and PostgreSQL except for the
+ * auto-incremented audit id, which is why the set depends on `kind`.
+ */
+export function migrations(kind: StoreKind): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('clients')
+          .addColumn('id', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('secret_hash', 'text')
+          .addColumn('jwks', 'text')
+          .addColumn('grant_types', 'text', (col) => col.notNull())
+          .addColumn('scopes', 'text', (col) => col.notNull())
+          .addColumn('may_act', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('resource_servers')
+          .addColumn('id', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('scopes')
+          .addColumn('scope', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('resource_server_id', 'text', (col) =>
+            col.notNull().references('resource_servers.id').onDelete('cascade'),
+          )
+          .execute()
+        await db.schema.createIndex('scopes_resource_server_id').on('scopes').column('resource_server_id').execute()
+
+        await db.schema
+          .createTable('signing_keys')
+          .addColumn('kid', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('alg', 'text', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('public_jwk', 'text', (col) => col.notNull())
+          .addColumn('private_key_sealed', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('activated_at', 'bigint')
+          .addColumn('retired_at', 'bigint')
+          .addColumn('expires_at', 'bigint')
+          .addCheckConstraint('signing_keys_state', sql`state in ('next', 'active', 'retired')`)
+          .execute()
+        await db.schema
+          .createIndex('signing_keys_single_active')
+          .on('signing_keys')
+          .column('state')
+          .unique()
+          .where('state', '=', 'active')
+          .execute()
+
+        await db.schema
+          .createTable('revocations')
+          .addColumn('jti', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('revoked_at', 'bigint', (col) => col.notNull())
+          .execute()
+        await db.schema.createIndex('revocations_revoked_at').on('revocations').column('revoked_at').execute()
+
+        await db.schema
+          .createTable('assertion_jtis')
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('jti', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addPrimaryKeyConstraint('assertion_jtis_pkey', ['client_id', 'jti'])
+          .execute()
+
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', kind === 'postgres' ? 'bigserial' : 'integer', (col) =>
+            kind === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('ts', 'bigint', (col) => col.notNull())
+          .addColumn('type', 'text', (col) => col.notNull())
+          .addColumn('decision', 'text', (col) => col.notNull())
+          .addColumn('client_id', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('jti', 'text')
+          .addColumn('act', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('details', 'text')
+          .addCheckConstraint('audit_events_decision', sql`decision in ('allow', 'deny')`)
+          .execute()
+        await db.schema.createIndex('audit_events_ts').on('audit_events').column('ts').execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        for (const table of [
+          'audit_events',
+          'assertion_jtis',
+          'revocations',
+          'signing_keys',
+          'scopes',
+          'resource_servers',
+          'clients',
+        ]) {
+          await db.schema.dropTable(table).execute()
+        }
+      },
+    },
+  }
+}
+
+/**
+ * Brings the schema to the latest version. On PostgreSQL, Kysely's `Migrator` holds a
+ * session advisory lock and runs the pending migrations in one transaction, so instances
+ * starting together apply each migration once. SQLite callers make the run atomic and
+ * exclusive themselves (see `openSqliteStore`).
+ *
+ * @throws Error naming the failed migration, with the database error as `cause`.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations(kind)) },
+  })
+  const { error, results = [] } = await migrator.migrateToLatest()
+  if (error === undefined) return
+  const failed = results.find((result) => result.status === 'Error')?.migrationName
+  const reason = error instanceof Error ? error.message : inspect(error)
+  const step = failed === undefined ? '' : ` at migration "${failed}"`
+  throw new Error(`Meshguard could not migrate the ${kind} store${step}: ${reason}`, { cause: error })
+}

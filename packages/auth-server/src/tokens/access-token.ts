@@ -1,0 +1,126 @@
+import type { KeyObject } from 'node:crypto'
+import type { SigningAlgorithm } from '../config/schema.js'
+import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js'
+import { keyMatchesAlgorithm, signJws, verifyJws } from '../crypto/jws.js'
+import type { AccessTokenClaims } from './claims.js'
+
+/** RFC 9068 §2.1 media type, as the JOSE `typ` header carries it. */
+export const ACCESS_TOKEN_TYP = 'at+jwt'
+
+/** Longest token accepted for verification; ours are well under 2 KB. */
+export const MAX_TOKEN_LENGTH = 8192
+
+export interface TokenSigner {
+  readonly kid: string
+  readonly alg: SigningAlgorithm
+  readonly privateKey: KeyObject
+}
+
+export interface VerificationKey {
+  readonly alg: SigningAlgorithm
+  readonly publicKey: KeyObject
+}
+
+const headerCache = new WeakMap<TokenSigner, string>()
+
+/** Signs an RFC 9068 access token with `typ: at+jwt` and the signer's `kid`. */
+export function encodeAccessToken(claims: AccessTokenClaims, signer: TokenSigner): string {
+  let header = headerCache.get(signer)
+  if (header === undefined) {
+    header = encodeBase64url(JSON.stringify({ alg: signer.alg, typ: ACCESS_TOKEN_TYP, kid: signer.kid }))
+    headerCache.set(signer, header)
+  }
+  const input = `${header}.${encodeBase64url(JSON.stringify(claims))}`
+  return `${input}.${signJws(signer.alg, signer.privateKey, input).toString('base64url')}`
+}
+
+export type AccessTokenFailure =
+  | 'malformed'
+  | 'unsupported_alg'
+  | 'wrong_typ'
+  | 'unknown_kid'
+  | 'crit'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+
+export type AccessTokenResult =
+  | { ok: true; kid: string; claims: AccessTokenClaims }
+  | { ok: false; reason: AccessTokenFailure }
+
+export interface VerifyOptions {
+  issuer: string
+  /** Seconds since the epoch. */
+  now: number
+  clockToleranceSec: number
+  keyFor(kid: string): VerificationKey | undefined
+}
+
+/**
+ * Verifies an access token this server issued, following RFC 8725: compact JWS only, strict
+ * base64url, `alg` bound to the key the `kid` names, `typ` exactly `at+jwt`, no `crit`, and
+ * the signature checked before any claim is read.
+ */
+export function verifyAccessToken(token: string, options: VerifyOptions): AccessTokenResult {
+  if (token.length > MAX_TOKEN_LENGTH) return fail('malformed')
+  const parts = token.split('.')
+  if (parts.length !== 3) return fail('malformed')
+  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string]
+  const header = parseObject(encodedHeader)
+  const signature = decodeBase64url(encodedSignature)
+  if (header === undefined || signature === undefined || signature.length === 0) return fail('malformed')
+
+  if (header.crit !== undefined) return fail('crit')
+  if (typeof header.typ !== 'string' || !isAccessTokenTyp(header.typ)) return fail('wrong_typ')
+  if (typeof header.kid !== 'string') return fail('unknown_kid')
+  const key = options.keyFor(header.kid)
+  if (key === undefined) return fail('unknown_kid')
+  if (header.alg !== key.alg || !keyMatchesAlgorithm(key.alg, key.publicKey)) return fail('unsupported_alg')
+  if (!verifyJws(key.alg, key.publicKey, `${encodedHeader}.${encodedPayload}`, signature)) return fail('bad_signature')
+
+  const claims = parseObject(encodedPayload)
+  if (claims === undefined || !hasAccessTokenShape(claims)) return fail('malformed')
+  const { now, clockToleranceSec: leeway } = options
+  if (claims.iss !== options.issuer) return fail('wrong_issuer')
+  if (claims.exp <= now - leeway) return fail('expired')
+  if (claims.nbf > now + leeway) return fail('not_yet_valid')
+  if (claims.iat > now + leeway) return fail('issued_in_future')
+  return { ok: true, kid: header.kid, claims }
+}
+
+function fail(reason: AccessTokenFailure): AccessTokenResult {
+  return { ok: false, reason }
+}
+
+function isAccessTokenTyp(typ: string): boolean {
+  const lower = typ.toLowerCase()
+  return lower === ACCESS_TOKEN_TYP || lower === `application/${ACCESS_TOKEN_TYP}`
+}
+
+function parseObject(segment: string): Record<string, unknown> | undefined {
+  const bytes = decodeBase64url(segment)
+  if (bytes === undefined) return undefined
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function hasAccessTokenShape(claims: Record<string, unknown>): claims is Record<string, unknown> & AccessTokenClaims {
+  const aud = claims.aud
+  return (
+    typeof claims.iss === 'string' &&
+    typeof claims.sub === 'string' &&
+    typeof claims.jti === 'string' &&
+    typeof claims.client_id === 'string' &&
+    typeof claims.scope === 'string' &&
+    Number.isFinite(claims.exp) &&
+    Number.isFinite(claims.iat) &&
+    Number.isFinite(claims.nbf) &&
+    (typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))
+  )
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto'
+import { epochSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import { encodeAccessToken } from './access-token.js'
+import type { AccessTokenClaims, ActClaim } from './claims.js'
+
+export interface AccessTokenRequest {
+  subject: string
+  clientId: string
+  scopes: readonly string[]
+  audience: readonly string[]
+  act?: ActClaim | undefined
+  mayAct?: string | null | undefined
+  /** Seconds since the epoch the token must not outlive (RFC 8693: its subject token's `exp`). */
+  notAfter?: number | undefined
+}
+
+export interface IssuedAccessToken {
+  token: string
+  claims: AccessTokenClaims
+  expiresIn: number
+}
+
+/** Builds, signs and returns an RFC 9068 access token with the active key. */
+export function issueAccessToken(ctx: ServerContext, request: AccessTokenRequest): IssuedAccessToken {
+  const now = epochSeconds(ctx.clock)
+  const lifetime = Math.min(ctx.config.tokens.accessTokenTtlSec, ctx.config.tokens.maxAccessTokenTtlSec)
+  const exp = Math.min(now + lifetime, request.notAfter ?? Number.POSITIVE_INFINITY)
+  const claims: AccessTokenClaims = {
+    iss: ctx.issuer,
+    sub: request.subject,
+    aud: request.audience.length === 1 ? request.audience[0]! : [...request.audience],
+    exp,
+    iat: now,
+    nbf: now,
+    jti: randomBytes(16).toString('base64url'),
+    client_id: request.clientId,
+    scope: request.scopes.join(' '),
+  }
+  if (request.act) claims.act = request.act
+  if (request.mayAct) claims.may_act = { sub: request.mayAct }
+  return { token: encodeAccessToken(claims, ctx.keys.signer()), claims, expiresIn: exp - now }
+}

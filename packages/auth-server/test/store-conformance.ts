@@ -1,0 +1,301 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { JWK } from 'jose'
+import { MeshguardError } from '../src/errors.js'
+import type { AuditEvent, ClientRecord, SigningKeyRecord, SigningKeyState, Store } from '../src/store/store.js'
+
+const NOW = 1_700_000_000
+
+const publicJwk: JWK = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+  use: 'sig',
+  alg: 'ES256',
+}
+
+function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    id,
+    secretHash: 'sha256$c2FsdA$ZGlnZXN0',
+    jwks: null,
+    grantTypes: ['client_credentials'],
+    scopes: ['orders:read'],
+    mayAct: null,
+    createdAt: NOW,
+    ...overrides,
+  }
+}
+
+function signingKey(kid: string, state: SigningKeyState, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'ES256',
+    state,
+    publicJwk: { ...publicJwk, kid },
+    privateKeySealed: `sealed:${kid}`,
+    createdAt: NOW,
+    activatedAt: state === 'active' ? NOW : null,
+    retiredAt: null,
+    expiresAt: null,
+    ...overrides,
+  }
+}
+
+function conflict(fragment: string): unknown {
+  return expect.objectContaining({ code: 'ERR_STORE_CONFLICT', message: expect.stringContaining(fragment) })
+}
+
+/**
+ * The behaviour every {@link Store} backend must show. `open` returns a new connection to
+ * the same database on each call (the suite closes what it opens); `reset` empties that
+ * database and runs before each test, with no connection open.
+ *
+ * @example
+ * ```ts
+ * storeConformance('sqlite', () => openStore({ dataDir }), async () => { dataDir = freshDir() })
+ * ```
+ */
+export function storeConformance(name: string, open: () => Promise<Store>, reset: () => Promise<void>): void {
+  describe(`${name} store conformance`, () => {
+    const opened: Store[] = []
+    let store: Store
+    const connect = async (): Promise<Store> => {
+      const connection = await open()
+      opened.push(connection)
+      return connection
+    }
+
+    beforeEach(async () => {
+      await reset()
+      store = await connect()
+    })
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((connection) => connection.close()))
+    })
+
+    describe('clients', () => {
+      it('round-trips a secret client and a private_key_jwt client', async () => {
+        const jwtClient = client('billing', { secretHash: null, jwks: [publicJwk], mayAct: 'gateway', scopes: [] })
+        await store.createClient(client('orders'))
+        await store.createClient(jwtClient)
+        expect(await store.getClient('orders')).toStrictEqual(client('orders'))
+        expect(await store.getClient('billing')).toStrictEqual(jwtClient)
+        expect(await store.getClient('missing')).toBeUndefined()
+        expect((await store.listClients()).map((c) => c.id)).toStrictEqual(['billing', 'orders'])
+      })
+
+      it('rejects a duplicate id and keeps the first client', async () => {
+        await store.createClient(client('orders'))
+        const error = await store.createClient(client('orders', { scopes: ['admin'] })).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(MeshguardError)
+        expect(error).toEqual(conflict('"orders"'))
+        expect(await store.getClient('orders')).toStrictEqual(client('orders'))
+      })
+
+      it('deletes a client once', async () => {
+        await store.createClient(client('orders'))
+        expect(await store.deleteClient('orders')).toBe(true)
+        expect(await store.deleteClient('orders')).toBe(false)
+        expect(await store.listClients()).toStrictEqual([])
+      })
+    })
+
+    describe('resource servers', () => {
+      const orders = { id: 'https://orders.internal', scopes: ['orders:read', 'orders:write'], createdAt: NOW }
+
+      it('lists resource servers and resolves their scopes in one call', async () => {
+        await store.createResourceServer(orders)
+        await store.createResourceServer({ id: 'https://billing.internal', scopes: [], createdAt: NOW + 1 })
+        expect(await store.listResourceServers()).toStrictEqual([
+          { id: 'https://billing.internal', scopes: [], createdAt: NOW + 1 },
+          orders,
+        ])
+        const resolved = await store.resolveScopes(['orders:write', 'unknown', 'orders:read', 'orders:read'])
+        expect(resolved).toStrictEqual(
+          new Map([
+            ['orders:write', orders.id],
+            ['orders:read', orders.id],
+          ]),
+        )
+        expect(await store.resolveScopes([])).toStrictEqual(new Map())
+      })
+
+      it('rejects a duplicate id without writing its scopes', async () => {
+        await store.createResourceServer(orders)
+        await expect(store.createResourceServer({ ...orders, scopes: ['extra'] })).rejects.toEqual(conflict(orders.id))
+        expect(await store.resolveScopes(['extra'])).toStrictEqual(new Map())
+        expect(await store.listResourceServers()).toStrictEqual([orders])
+      })
+
+      it('rejects a scope owned by another resource server, naming it, and writes nothing', async () => {
+        await store.createResourceServer(orders)
+        const rival = { id: 'https://rival.internal', scopes: ['rival:read', 'orders:write'], createdAt: NOW }
+        await expect(store.createResourceServer(rival)).rejects.toEqual(conflict('"orders:write"'))
+        expect(await store.listResourceServers()).toStrictEqual([orders])
+        expect(await store.resolveScopes(['rival:read', 'orders:write'])).toStrictEqual(
+          new Map([['orders:write', orders.id]]),
+        )
+      })
+
+      it('deletes a resource server with its scopes', async () => {
+        await store.createResourceServer(orders)
+        expect(await store.deleteResourceServer(orders.id)).toBe(true)
+        expect(await store.deleteResourceServer(orders.id)).toBe(false)
+        expect(await store.resolveScopes(orders.scopes)).toStrictEqual(new Map())
+        await store.createResourceServer({ ...orders, id: 'https://orders-v2.internal' })
+      })
+    })
+
+    describe('signing keys', () => {
+      const active = signingKey('k1', 'active')
+      const next = signingKey('k2', 'next', { createdAt: NOW + 10 })
+
+      it('round-trips keys with their JWK and times as numbers', async () => {
+        const retired = signingKey('k0', 'retired', { createdAt: NOW - 10, retiredAt: NOW, expiresAt: NOW + 3600 })
+        await store.applyKeyChanges({ insert: [active, next, retired] })
+        const keys = await store.listSigningKeys()
+        expect(keys).toStrictEqual([retired, active, next])
+        expect(typeof keys[0]?.expiresAt).toBe('number')
+      })
+
+      it('rotates in one call: promote, retire, insert and delete', async () => {
+        const old = signingKey('k0', 'retired', { createdAt: NOW - 10, retiredAt: NOW - 5, expiresAt: NOW })
+        await store.applyKeyChanges({ insert: [old, active, next] })
+        const third = signingKey('k3', 'next', { createdAt: NOW + 20 })
+        await store.applyKeyChanges({
+          delete: ['k0'],
+          update: [
+            { kid: 'k2', state: 'active', activatedAt: NOW + 30, retiredAt: null, expiresAt: null },
+            { kid: 'k1', state: 'retired', activatedAt: NOW, retiredAt: NOW + 30, expiresAt: NOW + 90 },
+          ],
+          insert: [third],
+        })
+        expect(await store.listSigningKeys()).toStrictEqual([
+          { ...active, state: 'retired', retiredAt: NOW + 30, expiresAt: NOW + 90 },
+          { ...next, state: 'active', activatedAt: NOW + 30 },
+          third,
+        ])
+      })
+
+      it('refuses a second active key and rolls back the whole change', async () => {
+        await store.applyKeyChanges({ insert: [active, next, signingKey('k9', 'retired')] })
+        const before = await store.listSigningKeys()
+        await expect(
+          store.applyKeyChanges({
+            delete: ['k9'],
+            update: [{ kid: 'k2', state: 'active', activatedAt: NOW, retiredAt: null, expiresAt: null }],
+            insert: [signingKey('k3', 'next')],
+          }),
+        ).rejects.toEqual(conflict('two active'))
+        await expect(store.applyKeyChanges({ insert: [signingKey('k4', 'active')] })).rejects.toEqual(
+          conflict('two active'),
+        )
+        expect(await store.listSigningKeys()).toStrictEqual(before)
+      })
+
+      it('refuses a duplicate kid and an update of an unknown kid, writing nothing', async () => {
+        await store.applyKeyChanges({ insert: [active] })
+        await expect(store.applyKeyChanges({ delete: ['k1'], insert: [next, next] })).rejects.toEqual(conflict('"k2"'))
+        await expect(
+          store.applyKeyChanges({
+            delete: ['k1'],
+            update: [{ kid: 'nope', state: 'retired', activatedAt: null, retiredAt: NOW, expiresAt: NOW }],
+          }),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_NOT_FOUND' })
+        expect(await store.listSigningKeys()).toStrictEqual([active])
+      })
+    })
+
+    describe('revocations and assertion jtis', () => {
+      it('revokes a jti once and lists revocations since a time', async () => {
+        const first = { jti: 'j1', clientId: 'orders', expiresAt: NOW + 600, revokedAt: NOW }
+        const second = { jti: 'j2', clientId: 'orders', expiresAt: NOW + 600, revokedAt: NOW + 5 }
+        expect(await store.revokeToken(first)).toBe(true)
+        expect(await store.revokeToken({ ...first, revokedAt: NOW + 9 })).toBe(false)
+        expect(await store.revokeToken(second)).toBe(true)
+        expect(await store.isRevoked('j1')).toBe(true)
+        expect(await store.isRevoked('j3')).toBe(false)
+        expect(await store.listRevocations(0)).toStrictEqual([first, second])
+        expect(await store.listRevocations(NOW + 5)).toStrictEqual([second])
+      })
+
+      it('accepts an assertion jti once per client', async () => {
+        expect(await store.consumeAssertionJti('orders', 'a1', NOW + 60)).toBe(true)
+        expect(await store.consumeAssertionJti('orders', 'a1', NOW + 60)).toBe(false)
+        expect(await store.consumeAssertionJti('billing', 'a1', NOW + 60)).toBe(true)
+      })
+
+      it('accepts exactly one of 20 concurrent uses of a jti', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.consumeAssertionJti('orders', 'race', NOW + 60)),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+      })
+
+      it('purges only expired revocations and jtis', async () => {
+        await store.revokeToken({ jti: 'old', clientId: 'orders', expiresAt: NOW - 1, revokedAt: NOW - 100 })
+        await store.revokeToken({ jti: 'live', clientId: 'orders', expiresAt: NOW + 1, revokedAt: NOW - 100 })
+        await store.consumeAssertionJti('orders', 'old', NOW - 1)
+        await store.consumeAssertionJti('orders', 'live', NOW + 1)
+        await store.purgeExpired(NOW)
+        expect((await store.listRevocations(0)).map((r) => r.jti)).toStrictEqual(['live'])
+        expect(await store.consumeAssertionJti('orders', 'old', NOW + 60)).toBe(true)
+        expect(await store.consumeAssertionJti('orders', 'live', NOW + 60)).toBe(false)
+      })
+    })
+
+    describe('audit', () => {
+      it('round-trips events with their delegation chain and details', async () => {
+        const full: AuditEvent = {
+          ts: NOW * 1000 + 123,
+          type: 'token.exchanged',
+          decision: 'allow',
+          clientId: 'gateway',
+          subject: 'orders',
+          jti: 'j1',
+          act: ['gateway', 'edge'],
+          reason: 'policy',
+          details: { scope: 'orders:read', audience: ['a', 'b'], nested: { n: 1, ok: true } },
+        }
+        const bare: AuditEvent = { ts: NOW * 1000, type: 'client.authenticated', decision: 'deny' }
+        await store.appendAudit([bare, full])
+        await store.appendAudit([])
+        expect(await store.listAudit(10)).toStrictEqual([full, bare])
+      })
+
+      it('lists newest first, the later of equal times first, and honours the limit', async () => {
+        const events = [3, 1, 2, 2].map((n, i) => ({ ts: n * 1000, type: `e${i}`, decision: 'allow' as const }))
+        await store.appendAudit(events)
+        expect((await store.listAudit(3)).map((e) => e.type)).toStrictEqual(['e0', 'e3', 'e2'])
+      })
+    })
+
+    describe('lifecycle', () => {
+      it('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined()
+      })
+
+      it('keeps everything across close and reopen', async () => {
+        const resource = { id: 'https://orders.internal', scopes: ['orders:read'], createdAt: NOW }
+        const revocation = { jti: 'j1', clientId: 'orders', expiresAt: NOW + 600, revokedAt: NOW }
+        const event: AuditEvent = { ts: NOW * 1000, type: 'token.issued', decision: 'allow', act: ['a'] }
+        await store.createClient(client('orders', { jwks: [publicJwk] }))
+        await store.createResourceServer(resource)
+        await store.applyKeyChanges({ insert: [signingKey('k1', 'active')] })
+        await store.revokeToken(revocation)
+        await store.consumeAssertionJti('orders', 'a1', NOW + 60)
+        await store.appendAudit([event])
+        await store.close()
+
+        const reopened = await connect()
+        expect(await reopened.getClient('orders')).toStrictEqual(client('orders', { jwks: [publicJwk] }))
+        expect(await reopened.listResourceServers()).toStrictEqual([resource])
+        expect(await reopened.listSigningKeys()).toStrictEqual([signingKey('k1', 'active')])
+        expect(await reopened.listRevocations(0)).toStrictEqual([revocation])
+        expect(await reopened.consumeAssertionJti('orders', 'a1', NOW + 60)).toBe(false)
+        expect(await reopened.listAudit(10)).toStrictEqual([event])
+      })
+    })
+  })
+}

@@ -1,0 +1,46 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openPostgresStore, openStore } from '../src/store/open-store.js'
+import { createTestDatabase } from './helpers/postgres.js'
+import type { TestDatabase } from './helpers/postgres.js'
+import { storeConformance } from './store-conformance.js'
+
+let database: TestDatabase
+beforeAll(async () => {
+  database = await createTestDatabase()
+})
+afterAll(async () => {
+  await database.drop()
+})
+
+async function query<Row extends pg.QueryResultRow>(url: string, text: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<Row>(text)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+storeConformance(
+  'postgres',
+  () => openStore({ databaseUrl: database.url, dataDir: '/nonexistent' }),
+  async () => {
+    await query(database.url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+  },
+)
+
+describe('postgres store migrations', () => {
+  it('lets several instances start at once and applies each migration once', async () => {
+    const fresh = await createTestDatabase()
+    try {
+      const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore(fresh.url)))
+      await Promise.all(stores.map((store) => store.close()))
+      const applied = await query<{ name: string }>(fresh.url, 'SELECT name FROM kysely_migration')
+      expect(applied).toStrictEqual([{ name: '0001_initial' }])
+    } finally {
+      await fresh.drop()
+    }
+  })
+})

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import BetterSqlite3 from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { openSqliteStore, openStore, SQLITE_FILE_NAME } from '../src/store/open-store.js'
+import { storeConformance } from './store-conformance.js'
+
+const root = mkdtempSync(join(tmpdir(), 'meshguard-store-'))
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true })
+})
+
+function freshDataDir(): string {
+  return join(mkdtempSync(join(root, 'case-')), 'data')
+}
+
+let dataDir = freshDataDir()
+storeConformance(
+  'sqlite',
+  () => openStore({ dataDir }),
+  () => {
+    dataDir = freshDataDir()
+    return Promise.resolve()
+  },
+)
+
+describe('sqlite store file', () => {
+  it('creates a private data directory and a WAL database', async () => {
+    const dir = freshDataDir()
+    const store = await openStore({ dataDir: dir })
+    await store.close()
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    const raw = new BetterSqlite3(join(dir, SQLITE_FILE_NAME))
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+    raw.close()
+  })
+
+  it('waits for another process holding the write lock', async () => {
+    const file = join(mkdtempSync(join(root, 'case-')), SQLITE_FILE_NAME)
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(file)})
+         db.pragma('journal_mode = WAL')
+         db.exec('BEGIN IMMEDIATE; CREATE TABLE held (x)')
+         process.stdout.write('locked\\n')
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800)
+         db.exec('COMMIT')
+         db.close()`,
+      ],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    const exited = once(holder, 'exit')
+    await once(holder.stdout, 'data')
+    const started = Date.now()
+    const store = await openSqliteStore(file)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+    await store.createClient({
+      id: 'cli',
+      secretHash: null,
+      jwks: null,
+      grantTypes: [],
+      scopes: [],
+      mayAct: null,
+      createdAt: 0,
+    })
+    await store.close()
+    expect(await exited).toStrictEqual([0, null])
+  })
+
+  it('fails clearly on a migration error and leaves the schema untouched', async () => {
+    const file = join(mkdtempSync(join(root, 'case-')), SQLITE_FILE_NAME)
+    const raw = new BetterSqlite3(file)
+    raw.exec('CREATE TABLE clients (id text)')
+    await expect(openSqliteStore(file)).rejects.toThrow(/sqlite store at migration "0001_initial": .*clients/)
+    const tables = raw.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    expect(tables.map((t) => t.name)).toStrictEqual(['clients'])
+    raw.close()
+  })
+})

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs'
+import { Command } from 'commander'
+import { registerClient, type ClientRecord } from '@meshguard/auth-server'
+import type { JWK } from 'jose'
+import { action, collect, nowSeconds, withStore, words, type StateOptions } from '../runtime.js'
+import { stateOptions } from './state-options.js'
+
+interface CreateOptions extends StateOptions {
+  id: string
+  scope?: string[]
+  grant?: string[]
+  secret?: string
+  jwks?: string
+  mayAct?: string
+  json?: boolean
+}
+
+export function clientCommand(): Command {
+  const client = new Command('client').description('register the clients (services, jobs) that obtain tokens')
+
+  stateOptions(client.command('create').description('register a client; prints its secret once'))
+    .requiredOption('--id <id>', 'client id')
+    .option('--scope <scopes...>', 'scopes it may request, space-separated or repeated')
+    .option('--grant <grant>', 'allowed grant type, repeatable (default client_credentials)', collect)
+    .option('--secret <secret>', 'use this secret (at least 32 characters) instead of a generated one')
+    .option('--jwks <file>', 'a JWKS file of public keys: the client authenticates with private_key_jwt')
+    .option('--may-act <client>', 'the one client allowed to exchange this client\'s tokens (RFC 8693 may_act)')
+    .option('--json', 'print the client and its secret as JSON')
+    .action(
+      action(async (options: CreateOptions) => {
+        const jwks = options.jwks ? readJwks(options.jwks) : undefined
+        const { client: record, secret } = await withStore(options, (store) =>
+          registerClient(
+            store,
+            { id: options.id, scopes: words(options.scope), grantTypes: options.grant, secret: options.secret, jwks, mayAct: options.mayAct },
+            nowSeconds(),
+          ),
+        )
+        if (options.json) {
+          console.log(JSON.stringify({ client_id: record.id, client_secret: secret, scope: record.scopes.join(' '), grant_types: record.grantTypes }))
+          return
+        }
+        console.log(`client ${record.id}`)
+        console.log(`  scope:  ${record.scopes.join(' ') || '(none)'}`)
+        console.log(`  grants: ${record.grantTypes.join(' ')}`)
+        if (secret !== undefined) console.log(`  secret: ${secret}\n(shown once: only its hash is stored)`)
+        else console.log('  authenticates with private_key_jwt')
+      }),
+    )
+
+  stateOptions(client.command('list').description('list clients'))
+    .option('--json', 'print JSON (without secret hashes)')
+    .action(
+      action(async (options: StateOptions & { json?: boolean }) => {
+        const list = (await withStore(options, (store) => store.listClients())).map(describe)
+        if (options.json) console.log(JSON.stringify(list))
+        else if (list.length === 0) console.log('no clients')
+        else for (const c of list) console.log(`${c.client_id}\t${c.auth}\t${c.grant_types.join(',')}\t${c.scope}`)
+      }),
+    )
+
+  stateOptions(client.command('delete').description('delete a client; its tokens stop being renewable'))
+    .requiredOption('--id <id>', 'client id')
+    .action(
+      action(async (options: StateOptions & { id: string }) => {
+        if (!(await withStore(options, (store) => store.deleteClient(options.id)))) throw new Error(`no client "${options.id}"`)
+        console.log(`deleted client ${options.id}`)
+      }),
+    )
+  return client
+}
+
+function describe(client: ClientRecord) {
+  return {
+    client_id: client.id,
+    auth: client.jwks ? 'private_key_jwt' : 'client_secret',
+    grant_types: client.grantTypes,
+    scope: client.scopes.join(' '),
+    may_act: client.mayAct ?? undefined,
+    created_at: new Date(client.createdAt * 1000).toISOString(),
+  }
+}
+
+function readJwks(file: string): JWK[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`cannot read JWKS file ${file}: ${(err as Error).message}`)
+  }
+  const keys = (parsed as { keys?: unknown }).keys
+  if (!Array.isArray(keys)) throw new Error(`${file} is not a JWKS: it has no "keys" array`)
+  return keys as JWK[]
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { authServerCommand } from './commands/auth-server.js'
+import { clientCommand } from './commands/client.js'
+import { jwtCommand } from './commands/jwt.js'
+import { keysCommand } from './commands/keys.js'
+import { resourceCommand } from './commands/resource.js'
+import { tokenCommand } from './commands/token.js'
+import { upCommand } from './commands/up.js'
+
+const program = new Command('meshguard')
+  .description('Meshguard: authenticate, authorise and trace every call between your services')
+  .showHelpAfterError()
+
+for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), keysCommand(), tokenCommand(), jwtCommand()]) {
+  program.addCommand(command)
+}
+
+await program.parseAsync()
