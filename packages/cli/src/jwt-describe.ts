@@ -167,7 +167,7 @@ export function isoTime(at: number): string {
 
 /**
  * How far `at` is from `now`, both in milliseconds, in the largest whole unit of seconds, minutes,
- * hours or days, rounded towards `now`.
+ * hours or days. The distance is rounded to the second, then down to whole units.
  *
  * @example
  * ```ts
@@ -176,9 +176,9 @@ export function isoTime(at: number): string {
  * ```
  */
 export function relativeTime(at: number, now: number): string {
-  const seconds = (at - now) / 1000
+  const seconds = Math.round((at - now) / 1000)
   const size = Math.abs(seconds)
-  if (size < 1) return 'now'
+  if (size === 0) return 'now'
   const [amount, unit] =
     size < 60 ? [size, 'second' as const]
     : size < 3_600 ? [size / 60, 'minute' as const]

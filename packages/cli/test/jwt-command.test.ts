@@ -1,12 +1,13 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { CryptoKey, JWK } from 'jose'
-import { SignJWT, exportJWK, generateKeyPair, generateSecret } from 'jose'
+import { SignJWT, base64url, exportJWK, generateKeyPair, generateSecret } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jwtCommand, metadataUrl } from '../src/commands/jwt.js'
 
 const NOW = Date.parse('2025-06-01T12:00:00Z')
 const NOW_S = NOW / 1000
+const segment = (value: unknown): string => base64url.encode(JSON.stringify(value))
 
 interface Signer {
   readonly alg: string
@@ -94,7 +95,7 @@ describe('meshguard jwt verify', () => {
       '  status      expires in 9 minutes',
       '',
       ...VALID,
-      'claims valid: typ at+jwt, exp/nbf (pass --issuer and --audience to check iss and aud)',
+      'claims valid: typ at+jwt, exp/nbf; iss not checked (no --issuer); aud not checked (no --audience)',
       '',
     ])
     expect(run).toMatchObject({ err: [], exitCode: 0 })
@@ -119,7 +120,7 @@ describe('meshguard jwt verify', () => {
     const run = await meshguardJwt(['verify', await accessToken(), '--issuer', base])
     expect(run.out.slice(-3)).toEqual([
       ...VALID,
-      `claims valid: typ at+jwt, exp/nbf, iss ${base} (pass --issuer and --audience to check iss and aud)`,
+      `claims valid: typ at+jwt, exp/nbf, iss ${base}; aud not checked (no --audience)`,
       '',
     ])
     expect(run.exitCode).toBe(0)
@@ -191,6 +192,18 @@ describe('meshguard jwt verify', () => {
       async () => new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(await generateSecret('HS256')),
       ['--jwks', '/jwks'],
       () => 'verification failed: algorithm HS256 is not accepted; only ES256, RS256, EdDSA are.',
+    ],
+    [
+      'an unsigned token (alg none)',
+      () => Promise.resolve(`${segment({ alg: 'none', typ: 'at+jwt' })}.${segment({ sub: 'alice' })}.`),
+      ['--jwks', '/jwks'],
+      () => 'verification failed: algorithm none is not accepted; only ES256, RS256, EdDSA are.',
+    ],
+    [
+      'a non-numeric exp',
+      () => accessToken({ exp: 'tomorrow' }),
+      ['--jwks', '/jwks'],
+      () => 'verification failed: malformed exp claim: "exp" claim must be a number; the signature itself is valid.',
     ],
     [
       'a JWKS URL that answers 404',

@@ -1,67 +1,19 @@
 import { sql } from 'kysely'
-import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kysely'
+import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { JWK } from 'jose'
 import { MeshguardError } from '../errors.js'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { Database, StoreKind } from './migrations.js'
 import type {
-  AuditDecision,
   AuditEvent,
   ClientRecord,
   KeyChanges,
   ResourceServerRecord,
   RevocationRecord,
   SigningKeyRecord,
-  SigningKeyState,
   Store,
 } from './store.js'
-import type { StoreKind } from './migrations.js'
 
-/** A `bigint` column: written as a number, read back as a string from PostgreSQL. */
-type BigIntColumn = ColumnType<number | string, number, number>
-type NullableBigIntColumn = ColumnType<number | string | null, number | null, number | null>
-/** `JSON.stringify` output. */
-type JsonText = string
-
-/** The tables as `migrations.ts` leaves them, for `Kysely<Database>`. Times as in {@link Store}. */
-export interface Database {
-  clients: {
-    id: string
-    secret_hash: string | null
-    jwks: JsonText | null
-    grant_types: JsonText
-    scopes: JsonText
-    may_act: string | null
-    created_at: BigIntColumn
-  }
-  resource_servers: { id: string; created_at: BigIntColumn }
-  scopes: { scope: string; resource_server_id: string }
-  signing_keys: {
-    kid: string
-    alg: SigningAlgorithm
-    state: SigningKeyState
-    public_jwk: JsonText
-    private_key_sealed: string
-    created_at: BigIntColumn
-    activated_at: NullableBigIntColumn
-    retired_at: NullableBigIntColumn
-    expires_at: NullableBigIntColumn
-  }
-  revocations: { jti: string; client_id: string; expires_at: BigIntColumn; revoked_at: BigIntColumn }
-  assertion_jtis: { client_id: string; jti: string; expires_at: BigIntColumn }
-  audit_events: {
-    id: Generated<number | string>
-    /** Milliseconds since the epoch. */
-    ts: BigIntColumn
-    type: string
-    decision: AuditDecision
-    client_id: string | null
-    subject: string | null
-    jti: string | null
-    act: JsonText | null
-    reason: string | null
-    details: JsonText | null
-  }
-}
+export type { Database } from './migrations.js'
 
 const AUDIT_BATCH = 500
 
@@ -71,7 +23,9 @@ const AUDIT_BATCH = 500
  *
  * @example
  * ```ts
- * const store = new KyselyStore(new Kysely<Database>({ dialect }), 'postgres')
+ * const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+ * await migrateToLatest(db, 'postgres')
+ * const store = new KyselyStore(db, 'postgres')
  * ```
  */
 export class KyselyStore implements Store {

@@ -1,10 +1,61 @@
 import { inspect } from 'node:util'
 import { Migrator, sql } from 'kysely'
-import type { Kysely, Migration } from 'kysely'
-import type { Store } from './store.js'
+import type { ColumnType, Generated, Kysely, Migration } from 'kysely'
+import type { SigningAlgorithm } from '../config/schema.js'
+import type { AuditDecision, SigningKeyState, Store } from './store.js'
 
 /** The SQL backends a {@link Store} can run on. */
 export type StoreKind = Store['kind']
+
+/** A `bigint` column: written as a number, read back as a string from PostgreSQL. */
+type BigIntColumn = ColumnType<number | string, number, number>
+type NullableBigIntColumn = ColumnType<number | string | null, number | null, number | null>
+/** `JSON.stringify` output. */
+type JsonText = string
+
+/**
+ * The tables as the latest migration leaves them, for `Kysely<Database>`. Times as in
+ * {@link Store}; change this type together with the migration that changes the schema.
+ */
+export interface Database {
+  clients: {
+    id: string
+    secret_hash: string | null
+    jwks: JsonText | null
+    grant_types: JsonText
+    scopes: JsonText
+    may_act: string | null
+    created_at: BigIntColumn
+  }
+  resource_servers: { id: string; created_at: BigIntColumn }
+  scopes: { scope: string; resource_server_id: string }
+  signing_keys: {
+    kid: string
+    alg: SigningAlgorithm
+    state: SigningKeyState
+    public_jwk: JsonText
+    private_key_sealed: string
+    created_at: BigIntColumn
+    activated_at: NullableBigIntColumn
+    retired_at: NullableBigIntColumn
+    expires_at: NullableBigIntColumn
+  }
+  revocations: { jti: string; client_id: string; expires_at: BigIntColumn; revoked_at: BigIntColumn }
+  assertion_jtis: { client_id: string; jti: string; expires_at: BigIntColumn }
+  audit_events: {
+    id: Generated<number | string>
+    /** Milliseconds since the epoch. */
+    ts: BigIntColumn
+    type: string
+    decision: AuditDecision
+    client_id: string | null
+    subject: string | null
+    jti: string | null
+    act: JsonText | null
+    reason: string | null
+    details: JsonText | null
+  }
+}
 
 /**
  * Every version of the schema, applied in the lexical order of their names. Once released,
@@ -124,6 +175,11 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
  * exclusive themselves (see `openSqliteStore`).
  *
  * @throws Error naming the failed migration, with the database error as `cause`.
+ *
+ * @example
+ * ```ts
+ * await migrateToLatest(db, 'postgres')
+ * ```
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Promise<void> {
   const migrator = new Migrator({

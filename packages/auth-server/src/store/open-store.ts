@@ -4,8 +4,8 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { KyselyStore } from './kysely-store.js'
-import type { Database } from './kysely-store.js'
 import { migrateToLatest } from './migrations.js'
+import type { Database } from './migrations.js'
 import type { Store } from './store.js'
 
 /** Where the store lives: PostgreSQL when `databaseUrl` is set, else SQLite under `dataDir`. */
@@ -38,6 +38,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
  *
  * The migration runs inside `BEGIN IMMEDIATE`, so it is all or nothing and a second
  * process waits for the first to finish instead of applying it twice.
+ *
+ * @example
+ * ```ts
+ * const store = await openSqliteStore('.meshguard/meshguard.db')
+ * ```
  */
 export async function openSqliteStore(file: string): Promise<Store> {
   const sqlite = new BetterSqlite3(file, { timeout: 5000 })
@@ -65,6 +70,11 @@ export async function openSqliteStore(file: string): Promise<Store> {
 /**
  * Opens a PostgreSQL store over a connection pool. Instances that start together may all
  * call this: Kysely's `Migrator` serializes them with an advisory lock.
+ *
+ * @example
+ * ```ts
+ * const store = await openPostgresStore('postgres://meshguard@db.internal/meshguard')
+ * ```
  */
 export async function openPostgresStore(url: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url })

@@ -161,10 +161,12 @@ async function verify(
     })
     env.out(`signature valid (kid ${protectedHeader.kid ?? '(none)'}, alg ${protectedHeader.alg})\n`)
     const checked = [`typ ${ACCESS_TOKEN_TYP}`, 'exp/nbf']
-    if (issuer !== undefined) checked.push(`iss ${issuer}`)
-    if (audience !== undefined) checked.push(`aud ${audience}`)
-    const unchecked = issuer === undefined || audience === undefined ? ' (pass --issuer and --audience to check iss and aud)' : ''
-    env.out(`claims valid: ${checked.join(', ')}${unchecked}\n`)
+    const unchecked: string[] = []
+    if (issuer === undefined) unchecked.push('iss not checked (no --issuer)')
+    else checked.push(`iss ${issuer}`)
+    if (audience === undefined) unchecked.push('aud not checked (no --audience)')
+    else checked.push(`aud ${audience}`)
+    env.out(`claims valid: ${[checked.join(', '), ...unchecked].join('; ')}\n`)
     return undefined
   } catch (error) {
     return explainVerifyFailure(error, { jwksUrl, header: token.jwt.header, now: env.now(), issuer, audience })
@@ -203,11 +205,8 @@ interface FailureContext {
   readonly audience: string | undefined
 }
 
-/**
- * Translates a `jwtVerify` rejection into one sentence for the user, naming the claim, key or URL
- * at fault.
- */
-export function explainVerifyFailure(error: unknown, context: FailureContext): string {
+/** Translates a `jwtVerify` rejection into a sentence naming the claim, key or URL at fault. */
+function explainVerifyFailure(error: unknown, context: FailureContext): string {
   const { jwksUrl, header } = context
   const alg = typeof header.alg === 'string' ? header.alg : String(header.alg)
   const key = typeof header.kid === 'string' ? `kid "${header.kid}"` : 'no kid'
@@ -223,8 +222,9 @@ export function explainVerifyFailure(error: unknown, context: FailureContext): s
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return `bad signature: the token was not signed by the ${alg} key for ${key} in ${jwksUrl.href}.`
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-    case 'ERR_JOSE_NOT_SUPPORTED':
       return `algorithm ${alg} is not accepted; only ${VERIFY_ALGORITHMS.join(', ')} are.`
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return `not supported: ${error.message}.`
     case 'ERR_JWKS_TIMEOUT':
       return `${jwksUrl.href} did not answer within ${HTTP_TIMEOUT_MS / 1000} seconds.`
     case 'ERR_JWKS_INVALID':
@@ -248,9 +248,11 @@ function explainClaim(error: errors.JWTExpired | errors.JWTClaimValidationFailed
   const { payload, claim, reason } = error
   const claims = payload as JsonObject
   const found = reason === 'missing' ? `has no ${claim} claim` : `says ${JSON.stringify(claims[claim])}`
+  const expires = numericDate(claims, 'exp')
+  if (reason === 'invalid') return `malformed ${claim} claim: ${error.message}`
   switch (claim) {
     case 'exp':
-      return `token ${expiryInWords(claims, context.now)} (exp ${isoTime(numericDate(claims, 'exp') ?? 0)})`
+      return `token ${expiryInWords(claims, context.now)}${expires === undefined ? '' : ` (exp ${isoTime(expires)})`}`
     case 'nbf':
       return `token ${expiryInWords(claims, context.now)}`
     case 'typ':

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { pino } from 'pino'
+import {
+  createAuthServer,
+  parseConfig,
+  registerClient,
+  registerResourceServer,
+  type AuthServer,
+  type AuthServerConfigInput,
+  type ClientInput,
+  type Clock,
+} from '../../src/index.js'
+
+/** A clock tests move by hand. */
+export class TestClock implements Clock {
+  constructor(private ms = Date.now()) {}
+  now(): number {
+    return this.ms
+  }
+  advance(seconds: number): void {
+    this.ms += seconds * 1000
+  }
+  set(ms: number): void {
+    this.ms = ms
+  }
+}
+
+export interface TestServer {
+  server: AuthServer
+  issuer: string
+  tokenEndpoint: string
+  introspectionEndpoint: string
+  revocationEndpoint: string
+  jwksUri: string
+  clock: TestClock
+  dataDir: string
+  keyEncryptionKey: string
+  resource(id: string, scopes: string[]): Promise<void>
+  /** Registers a client; returns its secret (undefined for private_key_jwt clients). */
+  client(input: ClientInput): Promise<string | undefined>
+  /** Stops the server; the data directory survives unless `cleanup` is called. */
+  stop(): Promise<void>
+  cleanup(): void
+}
+
+export interface TestServerOptions {
+  config?: AuthServerConfigInput
+  dataDir?: string
+  databaseUrl?: string
+  keyEncryptionKey?: string
+  clock?: TestClock
+}
+
+/** A real server on 127.0.0.1, port 0, with its own data directory (SQLite) or the given PostgreSQL database. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'meshguard-test-'))
+  const keyEncryptionKey = options.keyEncryptionKey ?? randomBytes(32).toString('base64url')
+  const clock = options.clock ?? new TestClock()
+  const config = parseConfig({
+    port: 0,
+    dataDir,
+    databaseUrl: options.databaseUrl,
+    keyEncryptionKey,
+    log: { level: 'silent' },
+    ...options.config,
+  })
+  const server = await createAuthServer(config, { clock, logger: pino({ level: 'silent' }) })
+  const issuer = await server.listen()
+  const now = () => Math.floor(clock.now() / 1000)
+  return {
+    server,
+    issuer,
+    tokenEndpoint: `${issuer}/oauth2/token`,
+    introspectionEndpoint: `${issuer}/oauth2/introspect`,
+    revocationEndpoint: `${issuer}/oauth2/revoke`,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    clock,
+    dataDir,
+    keyEncryptionKey,
+    async resource(id, scopes) {
+      await registerResourceServer(server.context.store, { id, scopes }, now())
+    },
+    async client(input) {
+      return (await registerClient(server.context.store, input, now())).secret
+    },
+    stop: () => server.close(),
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  }
+}
+
+export function basic(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`
+}
+
+export interface OAuthResponse {
+  status: number
+  headers: Headers
+  body: Record<string, unknown>
+}
+
+/** POSTs a form to an endpoint and returns status, headers and the JSON body. */
+export async function postForm(url: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<OAuthResponse> {
+  const form = new URLSearchParams()
+  for (const [name, value] of Object.entries(params)) {
+    for (const item of Array.isArray(value) ? value : [value]) form.append(name, item)
+  }
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: form,
+  })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
+}
