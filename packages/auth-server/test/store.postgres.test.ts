@@ -1,5 +1,7 @@
+import { Kysely, Migrator, NO_MIGRATIONS, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrateToLatest, migrations } from '../src/store/migrations.js'
 import { openPostgresStore, openStore } from '../src/store/open-store.js'
 import { createTestDatabase } from './helpers/postgres.js'
 import type { TestDatabase } from './helpers/postgres.js'
@@ -32,13 +34,20 @@ storeConformance(
 )
 
 describe('postgres store migrations', () => {
-  it('lets several instances start at once and applies each migration once', async () => {
+  it('lets several instances start at once, applies each migration once, and migrates down', async () => {
     const fresh = await createTestDatabase()
     try {
       const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore(fresh.url)))
       await Promise.all(stores.map((store) => store.close()))
       const applied = await query<{ name: string }>(fresh.url, 'SELECT name FROM kysely_migration')
       expect(applied).toStrictEqual([{ name: '0001_initial' }])
+
+      const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })
+      const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('postgres')) } })
+      expect((await migrator.migrateTo(NO_MIGRATIONS)).error).toBeUndefined()
+      expect(await query(fresh.url, "SELECT 1 FROM pg_tables WHERE tablename = 'clients'")).toHaveLength(0)
+      await migrateToLatest(db, 'postgres')
+      await db.destroy()
     } finally {
       await fresh.drop()
     }

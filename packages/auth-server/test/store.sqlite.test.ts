@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, Migrator, NO_MIGRATIONS, SqliteDialect } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
+import { migrateToLatest, migrations } from '../src/store/migrations.js'
 import { openSqliteStore, openStore, SQLITE_FILE_NAME } from '../src/store/open-store.js'
 import { storeConformance } from './store-conformance.js'
 
@@ -81,5 +83,18 @@ describe('sqlite store file', () => {
     const tables = raw.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all()
     expect(tables.map((t) => t.name)).toStrictEqual(['clients'])
     raw.close()
+  })
+
+  it('migrates down to nothing and back up', async () => {
+    const raw = new BetterSqlite3(join(mkdtempSync(join(root, 'case-')), SQLITE_FILE_NAME))
+    const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) })
+    const tables = () => raw.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    await migrateToLatest(db, 'sqlite')
+    const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('sqlite')) } })
+    expect((await migrator.migrateTo(NO_MIGRATIONS)).error).toBeUndefined()
+    expect(tables().map((t) => t.name)).not.toContain('clients')
+    await migrateToLatest(db, 'sqlite')
+    expect(tables().map((t) => t.name)).toContain('audit_events')
+    await db.destroy()
   })
 })

@@ -33,7 +33,7 @@ export const ACCESS_TOKEN_TYP = 'at+jwt'
 
 const HTTP_TIMEOUT_MS = 5_000
 
-const DELEGATION_HELP = `
+const SUMMARY_HELP = `
 The summary shows iss, sub, client_id, aud and scope, and iat/nbf/exp as ISO 8601 UTC
 times with their distance from now ("expires in 9 minutes", "expired 3 hours ago").
 
@@ -78,7 +78,7 @@ export function jwtCommand(io: Partial<JwtCommandIo> = {}): Command {
     .command('decode')
     .description('print the header, claims and a summary of a JWT; the signature is NOT verified')
     .argument('<token>', 'the JWT, or - to read it from standard input')
-    .addHelpText('after', DELEGATION_HELP)
+    .addHelpText('after', SUMMARY_HELP)
     .action(async (token: string) => {
       const decoded = await readToken(token, env)
       if (decoded === undefined) return
@@ -93,7 +93,7 @@ export function jwtCommand(io: Partial<JwtCommandIo> = {}): Command {
     .option('--jwks <url>', 'URL of the JSON Web Key Set holding the signing keys', parseUrl)
     .option('--issuer <url>', 'expected iss; without --jwks, keys come from its /.well-known/oauth-authorization-server jwks_uri', parseIssuer)
     .option('--audience <aud>', 'expected aud')
-    .addHelpText('after', DELEGATION_HELP)
+    .addHelpText('after', SUMMARY_HELP)
     .action(async (token: string, flags: VerifyFlags) => {
       const keysFrom = flags.jwks ?? flags.issuer
       if (keysFrom === undefined) {
