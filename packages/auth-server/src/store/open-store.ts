@@ -34,7 +34,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 /**
  * Opens (creating if needed) a SQLite store. Several processes may open the same file, as
  * the server and the `meshguard` CLI do: WAL lets readers run beside the one writer, and
- * a writer waits up to five seconds for the lock before failing with `SQLITE_BUSY`.
+ * a writer waits up to five seconds for the lock before failing with `SQLITE_BUSY`. That
+ * wait blocks the event loop, so within one process share a single store per file.
  *
  * The migration runs inside `BEGIN IMMEDIATE`, so it is all or nothing and a second
  * process waits for the first to finish instead of applying it twice.

@@ -1,0 +1,129 @@
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** What a benchmarked server tells the load generator once it listens on loopback. */
+export interface BenchTarget {
+  tokenUrl: string
+  introspectionUrl: string
+  /** `Authorization` header carrying the registered client's credentials (client_secret_basic). */
+  authorization: string
+  /** Form body of a client_credentials request for the server's JWT access token. */
+  tokenRequest: string
+  /** Form body of a request for an opaque token, offered by a server that will not introspect its JWTs. */
+  opaqueTokenRequest?: string | undefined
+}
+
+/** A server running in a child process. */
+export interface ServerProcess {
+  readonly target: BenchTarget
+  /** Asks the server to close and waits for its process to exit. */
+  stop(): Promise<void>
+}
+
+export interface ServerProcessOptions {
+  /** Node options for the child, e.g. `--cpu-prof`. */
+  execArgv?: readonly string[]
+  startTimeoutMs?: number
+  stopTimeoutMs?: number
+}
+
+interface ReadyMessage {
+  type: 'ready'
+  target: BenchTarget
+}
+
+interface StopMessage {
+  type: 'stop'
+}
+
+/** Kept so a server that fails can say why; its output is otherwise discarded. */
+const MAX_OUTPUT_CHARS = 16_384
+
+/**
+ * Forks a server entry file (one that calls {@link serveBench}) and resolves once it reports
+ * the address it listens on. The child's stdout and stderr are captured, not shown, unless it fails.
+ *
+ * @example
+ * const server = await startServerProcess(new URL('./meshguard-server.js', import.meta.url))
+ * // ... load server.target.tokenUrl ...
+ * await server.stop()
+ */
+export function startServerProcess(entry: URL, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const { startTimeoutMs = 30_000, stopTimeoutMs = 15_000 } = options
+  const name = fileURLToPath(entry)
+  const child = fork(name, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...(options.execArgv ?? [])] })
+  let output = ''
+  const capture = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS)
+  }
+  child.stdout?.on('data', capture)
+  child.stderr?.on('data', capture)
+  const failure = (what: string) => new Error(`${name}: ${what}${output ? `\n--- its output ---\n${output}` : ''}`)
+
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) throw failure(`exited early (code ${child.exitCode ?? child.signalCode})`)
+    child.send({ type: 'stop' } satisfies StopMessage)
+    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs)
+    const code = await exited
+    clearTimeout(timer)
+    if (code !== 0) throw failure(`exited with ${code ?? 'a signal'} when asked to stop`)
+  }
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(failure(`did not report ready within ${startTimeoutMs} ms`))
+    }, startTimeoutMs)
+    child.on('message', (message: unknown) => {
+      if (!isReadyMessage(message)) return
+      clearTimeout(timer)
+      resolve({ target: message.target, stop })
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(failure(`exited with ${code ?? 'a signal'} before it was ready`))
+    })
+  })
+}
+
+/**
+ * Run by a server entry file once it listens: reports `target` to the parent and closes the
+ * server, then exits, when the parent asks or goes away.
+ */
+export function serveBench(target: BenchTarget, close: () => Promise<void>): void {
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('this entry file is started by bench/dist/token-endpoint.js, not directly')
+  let closing = false
+  const shutDown = () => {
+    if (closing) return
+    closing = true
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('message', (message: unknown) => {
+    if (isStopMessage(message)) shutDown()
+  })
+  process.once('disconnect', shutDown)
+  send({ type: 'ready', target } satisfies ReadyMessage)
+}
+
+/** RFC 6749 §2.3.1: id and secret form-urlencoded, joined by a colon, then base64. */
+export function basicAuthorization(clientId: string, secret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replaceAll('%20', '+')
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`
+}
+
+function isReadyMessage(message: unknown): message is ReadyMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready'
+}
+
+function isStopMessage(message: unknown): message is StopMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'stop'
+}
