@@ -38,9 +38,12 @@ const provider = new Provider(issuer, {
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'bench.read',
+      // The provider's only key is ES256; the client metadata default (RS256) would have none.
+      id_token_signed_response_alg: 'ES256',
     },
   ],
   jwks: { keys: [signingKey] },
+  scopes: ['bench.read'],
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },

@@ -63,7 +63,9 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
   }
   const app = buildApp(context)
   const purge = setInterval(() => {
-    store.purgeExpired(Math.floor(clock.now() / 1000)).catch((err: unknown) => logger.warn({ err }, 'could not purge expired records'))
+    store.purgeExpired(Math.floor(clock.now() / 1000)).catch((err: unknown) => {
+      logger.warn({ err }, 'could not purge expired records')
+    })
   }, 60_000)
   purge.unref()
 

@@ -65,7 +65,7 @@ describe('token endpoint refusals', () => {
     const issue = async (id: string, scope: string) => (await cc(id, { scope })).body.access_token as string
     tokens.user = await issue('web', 'cart.read order.write payment.write')
     tokens.revoked = await issue('web', 'order.write')
-    await postForm(ts.revocationEndpoint, { token: tokens.revoked }, { authorization: basic('web', secret.web!) })
+    await postForm(ts.revocationEndpoint, { token: tokens.revoked }, { authorization: basic('web', secret.web) })
     tokens.mobile = await issue('mobile', 'order.write cart.read')
     tokens.reports = await issue('reports', 'reports.read')
     // An access token from another issuer: same shape, signed by a key this server never published.
@@ -189,7 +189,7 @@ describe('token endpoint refusals', () => {
     expect(response.headers.get('cache-control')).toBe('no-store')
   })
 
-  it('a chain within the cap carries act nested per hop, most recent first', async () => {
+  it('a chain within the cap carries act nested per hop, most recent first', () => {
     const payload = JSON.parse(Buffer.from(tokens.depth4!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
     expect(payload.act).toEqual({ sub: 'order-service', act: { sub: 'order-service', act: { sub: 'order-service', act: { sub: 'cart-service' } } } })
     expect(payload.sub).toBe('web')

@@ -8,7 +8,7 @@ const FAILED = 'client authentication failed'
 
 async function checkSecret(store: Store, clientId: string, secret: string): Promise<ClientRecord> {
   const client = await store.getClient(clientId)
-  if (client?.secretHash == null || !verifyClientSecret(secret, client.secretHash)) throw new InvalidClient(FAILED)
+  if (!client?.secretHash || !verifyClientSecret(secret, client.secretHash)) throw new InvalidClient(FAILED)
   return client
 }
 

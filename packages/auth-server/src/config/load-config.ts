@@ -35,7 +35,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<AuthServerConfig> {
   const fromFile = options.file ? readJsonFile(options.file) : {}
   const fromEnv = readEnvironment(options.env ?? process.env)
-  const merged = deepMerge(deepMerge(fromFile, fromEnv), (options.overrides ?? {}) as Record<string, unknown>)
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), options.overrides ?? {})
   return parseConfig(merged)
 }
 

@@ -38,7 +38,15 @@ const issuerSchema = z.string().check((ctx) => {
   }
 })
 
-const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+/**
+ * An integer, given as a number or (from the environment) as a string of digits. Unlike
+ * `z.coerce`, `null`, `''` and `' '` are refused rather than read as 0.
+ */
+const integer = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^-?\d+$/, 'must be an integer').transform(Number)])
+    .pipe(z.number().int().min(min).max(max))
+const seconds = integer
 
 export const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const
 export type SigningAlgorithm = (typeof signingAlgorithms)[number]
@@ -52,7 +60,7 @@ export const authServerConfigSchema = z
     /** Exact issuer identifier. Defaults to `http://<host>:<port>` once listening (loopback only). */
     issuer: issuerSchema.optional(),
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(4000),
+    port: integer(0, 65535).default(4000),
     /** Directory for the embedded SQLite store and, when none is configured, the key encryption key. */
     dataDir: z.string().min(1).default('.meshguard'),
     /** `postgres://` URL; when set, PostgreSQL holds the state instead of SQLite. */
@@ -68,7 +76,7 @@ export const authServerConfigSchema = z
     signing: z
       .object({
         algorithm: z.enum(signingAlgorithms).default('ES256'),
-        rsaModulusLength: z.coerce.number().int().min(2048).max(8192).default(2048),
+        rsaModulusLength: integer(2048, 8192).default(2048),
         /** How long a key signs before the next one takes over. */
         rotationIntervalSec: seconds(60, 366 * 86400).default(30 * 86400),
         /** How long the next key is published before it may sign: longer than any verifier's JWKS cache. */
@@ -76,6 +84,7 @@ export const authServerConfigSchema = z
         /** How often each instance re-reads keys from the store, to see rotations made elsewhere. */
         reloadIntervalSec: seconds(1, 3600).default(5),
       })
+      .strict()
       .prefault({}),
     tokens: z
       .object({
@@ -83,8 +92,19 @@ export const authServerConfigSchema = z
         /** No access token outlives this; retired keys stay published this long after their last signature. */
         maxAccessTokenTtlSec: seconds(30, 86400).default(3600),
         /** RFC 8693 delegation: how many nested `act` claims a token may carry. */
-        maxChainDepth: z.coerce.number().int().min(1).max(16).default(4),
+        maxChainDepth: integer(1, 16).default(4),
         clockToleranceSec: seconds(0, 300).default(30),
+      })
+      .strict()
+      .check((ctx) => {
+        if (ctx.value.accessTokenTtlSec > ctx.value.maxAccessTokenTtlSec) {
+          ctx.issues.push({
+            code: 'custom',
+            path: ['accessTokenTtlSec'],
+            message: 'must not exceed tokens.maxAccessTokenTtlSec',
+            input: ctx.value.accessTokenTtlSec,
+          })
+        }
       })
       .prefault({}),
     clientAssertion: z
@@ -92,31 +112,23 @@ export const authServerConfigSchema = z
         /** RFC 7523 §3: assertions must expire; this bounds how far ahead `exp` may be. */
         maxLifetimeSec: seconds(10, 3600).default(300),
       })
+      .strict()
       .prefault({}),
     http: z
       .object({
-        bodyLimitBytes: z.coerce.number().int().min(1024).max(1048576).default(16384),
+        bodyLimitBytes: integer(1024, 1048576).default(16384),
         trustProxy: z.boolean().default(false),
       })
+      .strict()
       .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
+      .strict()
       .prefault({}),
   })
   .strict()
-  .check((ctx) => {
-    const { tokens } = ctx.value
-    if (tokens.accessTokenTtlSec > tokens.maxAccessTokenTtlSec) {
-      ctx.issues.push({
-        code: 'custom',
-        path: ['tokens', 'accessTokenTtlSec'],
-        message: 'must not exceed tokens.maxAccessTokenTtlSec',
-        input: tokens.accessTokenTtlSec,
-      })
-    }
-  })
 
 export type AuthServerConfigInput = z.input<typeof authServerConfigSchema>
 export type AuthServerConfig = z.output<typeof authServerConfigSchema>

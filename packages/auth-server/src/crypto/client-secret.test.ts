@@ -67,3 +67,19 @@ describe('hashClientSecret / verifyClientSecret', () => {
     expect(verifyClientSecret(candidate, storedHash)).toBe(false)
   })
 })
+
+describe('verifyClientSecret reads the stored format strictly', () => {
+  const secret = generateClientSecret()
+  const stored = hashClientSecret(secret)
+  const [scheme, salt, digest] = stored.split('$') as [string, string, string]
+  it.each([
+    ['an extra field', `${stored}$extra`],
+    ['a trailing character on the digest', `${stored}!`],
+    ['padding on the digest', `${stored}=`],
+    ['a salt with a trailing character', `${scheme}$${salt}!$${digest}`],
+    ['the digest in standard base64', `${scheme}$${salt}$${Buffer.from(digest, 'base64url').toString('base64')}`],
+  ])('refuses a stored hash with %s', (_name, tampered) => {
+    expect(tampered).not.toBe(stored)
+    expect(verifyClientSecret(secret, tampered)).toBe(false)
+  })
+})

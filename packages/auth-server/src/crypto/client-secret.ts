@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { decodeBase64url } from './base64url.js'
 
 /** Secrets shorter than this are refused at registration: they must be high-entropy. */
 export const MIN_CLIENT_SECRET_LENGTH = 32
@@ -21,11 +22,12 @@ export function hashClientSecret(secret: string): string {
 
 /** Constant-time comparison against a stored {@link hashClientSecret} value. */
 export function verifyClientSecret(secret: string, stored: string): boolean {
-  const [scheme, salt, expected] = stored.split('$')
-  if (scheme !== 'sha256' || salt === undefined || expected === undefined) return false
-  const actual = digest(Buffer.from(salt, 'base64url'), secret)
-  const wanted = Buffer.from(expected, 'base64url')
-  return wanted.length === actual.length && timingSafeEqual(actual, wanted)
+  const parts = stored.split('$')
+  if (parts.length !== 3 || parts[0] !== 'sha256') return false
+  const salt = decodeBase64url(parts[1]!)
+  const wanted = decodeBase64url(parts[2]!)
+  if (salt?.length !== 16 || wanted?.length !== 32) return false
+  return timingSafeEqual(digest(salt, secret), wanted)
 }
 
 function digest(salt: Buffer, secret: string): Buffer {

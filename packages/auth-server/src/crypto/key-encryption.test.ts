@@ -61,7 +61,7 @@ describe('seal / open', () => {
 
   // Known bug: open() does not pin authTagLength to 16, so Node accepts a GCM tag cut to 4, 8 or 12
   // bytes and a forgery needs only 2^32 tries. Turn into `it` once createDecipheriv gets { authTagLength: 16 }.
-  it.fails.each([4, 8, 12])('refuses a tag truncated to %i bytes with ERR_KEY_DECRYPT', (length) => {
+  it.each([4, 8, 12])('refuses a tag truncated to %i bytes with ERR_KEY_DECRYPT', (length) => {
     const short = Buffer.from(tag, 'base64url').subarray(0, length).toString('base64url')
     expect(thrown(() => open([version, iv, ciphertext, short].join('.'), kek, kid))).toMatchObject({ code: 'ERR_KEY_DECRYPT' })
   })

@@ -19,12 +19,13 @@ export function seal(plaintext: Buffer, kek: Buffer, aad: string): string {
 
 /** Opens a value made by {@link seal}; a wrong key or tampered value fails with `ERR_KEY_DECRYPT`. */
 export function open(sealed: string, kek: Buffer, aad: string): Buffer {
-  const [version, iv, ciphertext, tag] = sealed.split('.')
-  if (version !== VERSION || iv === undefined || ciphertext === undefined || tag === undefined) {
+  const parts = sealed.split('.')
+  const [version, iv, ciphertext, tag] = parts
+  if (parts.length !== 4 || version !== VERSION || iv === undefined || ciphertext === undefined || tag === undefined) {
     throw new MeshguardError('ERR_KEY_DECRYPT', `sealed key ${aad} has an unknown format`)
   }
   try {
-    const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64url'))
+    const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64url'), { authTagLength: 16 })
     decipher.setAAD(Buffer.from(aad, 'utf8'))
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()])

@@ -17,8 +17,10 @@ function issuerPath(issuer: string | undefined): string {
  * The authorization server's HTTP surface, separate from `listen()` so tests can `inject()`.
  */
 export function buildApp(ctx: ServerContext): FastifyInstance {
+  // Widened so the app has Fastify's default logger type rather than pino's.
+  const logger: FastifyBaseLogger = ctx.logger
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: ctx.config.http.trustProxy,
     bodyLimit: ctx.config.http.bodyLimitBytes,

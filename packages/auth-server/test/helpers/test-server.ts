@@ -87,7 +87,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return (await registerClient(server.context.store, input, now())).secret
     },
     stop: () => server.close(),
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    cleanup: () => {
+      rmSync(dataDir, { recursive: true, force: true })
+    },
   }
 }
 

@@ -19,8 +19,14 @@ export function keysCommand(): Command {
           activated: iso(key.activatedAt),
           unpublished_at: iso(key.expiresAt),
         }))
-        if (options.json) return console.log(JSON.stringify(rows))
-        if (rows.length === 0) return console.log('no keys yet: they are created when the server first starts')
+        if (options.json) {
+          console.log(JSON.stringify(rows))
+          return
+        }
+        if (rows.length === 0) {
+          console.log('no keys yet: they are created when the server first starts')
+          return
+        }
         for (const row of rows) {
           const when = row.state === 'retired' ? `leaves the JWKS ${row.unpublished_at}` : row.state === 'active' ? `signing since ${row.activated}` : `published since ${row.created}`
           console.log(`${row.kid}  ${row.alg.padEnd(5)}  ${row.state.padEnd(7)}  ${when}`)
