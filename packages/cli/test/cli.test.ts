@@ -1,0 +1,151 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const BIN = resolve(import.meta.dirname, '../dist/main.js')
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function meshguard(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => {
+        done(port)
+      })
+    })
+    server.on('error', fail)
+  })
+}
+
+async function waitUntilReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100))
+  }
+  throw new Error(`server at ${url} did not become ready`)
+}
+
+/** The `meshguard` binary as a user runs it: a server process, and commands beside it on the same data directory. */
+describe('meshguard CLI', () => {
+  let dataDir: string
+  let issuer: string
+  let server: ChildProcess
+  const state = () => ['--data-dir', dataDir, '--config', join(dataDir, 'meshguard.json')]
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'meshguard-cli-'))
+    writeFileSync(join(dataDir, 'meshguard.json'), JSON.stringify({ signing: { reloadIntervalSec: 1 }, log: { level: 'warn' } }))
+    const port = await freePort()
+    issuer = `http://127.0.0.1:${port}`
+    server = spawn(process.execPath, [BIN, 'auth-server', ...state(), '--port', String(port)], { stdio: 'ignore' })
+    await waitUntilReady(issuer)
+  })
+  afterAll(() => {
+    server.kill('SIGTERM')
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  let secret: string
+
+  it('registers a resource server and a client while the server runs; the client gets a token at once', async () => {
+    const resource = await meshguard(['resource', 'create', ...state(), '--id', 'orders', '--scope', 'orders.read orders.write'])
+    expect(resource).toMatchObject({ code: 0, stdout: 'resource server orders defines: orders.read orders.write\n' })
+
+    const created = await meshguard(['client', 'create', ...state(), '--id', 'shop', '--scope', 'orders.read', '--grant', 'client_credentials', '--grant', 'urn:ietf:params:oauth:grant-type:token-exchange', '--json'])
+    expect(created.code).toBe(0)
+    const record = JSON.parse(created.stdout) as { client_id: string; client_secret: string; grant_types: string[] }
+    expect(record.client_id).toBe('shop')
+    expect(record.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(record.grant_types).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'])
+    secret = record.client_secret
+
+    const token = await meshguard(['token', '--client', 'shop', '--issuer', issuer], { MESHGUARD_CLIENT_SECRET: secret })
+    expect(token.code).toBe(0)
+    expect(token.stdout.trim().split('.')).toHaveLength(3)
+
+    const verified = await meshguard(['jwt', 'verify', token.stdout.trim(), '--issuer', issuer, '--audience', 'orders'])
+    expect(verified.code).toBe(0)
+    expect(verified.stdout).toMatch(/signature valid \(kid .+, alg ES256\)/)
+  })
+
+  it('lists clients without their secret hashes', async () => {
+    const list = await meshguard(['client', 'list', ...state(), '--json'])
+    expect(list.code).toBe(0)
+    expect(list.stdout).not.toContain('sha256$')
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ client_id: 'shop', auth: 'client_secret', scope: 'orders.read' })])
+  })
+
+  it.each([
+    ['a scope no resource server defines', ['client', 'create', '--id', 'x', '--scope', 'nope.read'], /scopes not defined by any resource server: nope\.read/],
+    ['a short secret', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--secret', 'hunter2'], /secret must be at least 32 characters/],
+    ['an unknown grant', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--grant', 'password'], /grant "password" is not supported/],
+    ['a duplicate client', ['client', 'create', '--id', 'shop', '--scope', 'orders.read'], /shop/],
+    ['a scope another resource server defines', ['resource', 'create', '--id', 'other', '--scope', 'orders.read'], /orders\.read/],
+    ['deleting an unknown client', ['client', 'delete', '--id', 'ghost'], /no client "ghost"/],
+  ])('refuses %s with a sentence and exit code 1', async (_name, args, message) => {
+    const run = await meshguard([...args, ...state()])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^meshguard: /)
+    expect(run.stderr).toMatch(message)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('refuses to serve an http issuer that is not loopback', async () => {
+    const run = await meshguard(['auth-server', ...state(), '--port', '0', '--issuer', 'http://auth.example.com'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('issuer: must use https unless the host is loopback')
+  })
+
+  it('lists keys, refuses an early rotation, and rotates at once with --now', async () => {
+    const before = JSON.parse((await meshguard(['keys', 'list', ...state(), '--json'])).stdout) as Array<{ kid: string; state: string }>
+    expect(before.map((key) => key.state).sort()).toEqual(['active', 'next'])
+
+    const early = await meshguard(['keys', 'rotate', ...state()])
+    expect(early.code).toBe(1)
+    expect(early.stderr).toContain('has not been published for 900 seconds yet')
+
+    const token = (await meshguard(['token', '--client', 'shop', '--issuer', issuer], { MESHGUARD_CLIENT_SECRET: secret })).stdout.trim()
+    const now = await meshguard(['keys', 'rotate', ...state(), '--now'])
+    expect(now.code).toBe(0)
+    const dropped = before.find((key) => key.state === 'active')!.kid
+    expect(now.stdout).toContain(`dropped ${dropped}`)
+
+    // The running server picks up the rotation from the store within its reload interval.
+    let kids: string[] = []
+    for (let attempt = 0; attempt < 50 && (kids.length === 0 || kids.includes(dropped)); attempt += 1) {
+      await new Promise((done) => setTimeout(done, 100))
+      kids = ((await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)
+    }
+    expect(kids).not.toContain(dropped)
+    const verify = await meshguard(['jwt', 'verify', token, '--issuer', issuer])
+    expect(verify.code).toBe(1)
+    expect(verify.stderr).toContain('no matching key')
+  })
+
+  it('deleting a client stops it obtaining tokens', async () => {
+    expect((await meshguard(['client', 'delete', ...state(), '--id', 'shop'])).code).toBe(0)
+    const token = await meshguard(['token', '--client', 'shop', '--issuer', issuer], { MESHGUARD_CLIENT_SECRET: secret })
+    expect(token.code).toBe(1)
+    expect(token.stderr).toBe('meshguard: token request refused (invalid_client: client authentication failed)\n')
+  })
+})
