@@ -88,12 +88,15 @@ export class TemporarilyUnavailable extends OAuthError {
 }
 
 /** Codes of errors that are not OAuth responses: configuration, store and key problems. */
-export type MeshguardErrorCode =
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_STORE_CONFLICT'
-  | 'ERR_STORE_NOT_FOUND'
-  | 'ERR_KEY_DECRYPT'
-  | 'ERR_INVALID_ARGUMENT'
+export const meshguardErrorCodes = [
+  'ERR_CONFIG_INVALID',
+  'ERR_STORE_CONFLICT',
+  'ERR_STORE_NOT_FOUND',
+  'ERR_KEY_DECRYPT',
+  'ERR_INVALID_ARGUMENT',
+] as const
+
+export type MeshguardErrorCode = (typeof meshguardErrorCodes)[number]
 
 export class MeshguardError extends Error {
   constructor(

@@ -31,5 +31,8 @@ export {
   ServerError,
   TemporarilyUnavailable,
   MeshguardError,
+  meshguardErrorCodes,
 } from './errors.js'
 export type { OAuthErrorCode, MeshguardErrorCode } from './errors.js'
+export { encodeAccessToken, verifyAccessToken, ACCESS_TOKEN_TYP } from './tokens/access-token.js'
+export type { AccessTokenResult, AccessTokenFailure, TokenSigner, VerificationKey, VerifyOptions } from './tokens/access-token.js'
