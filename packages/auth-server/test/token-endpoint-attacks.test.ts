@@ -143,6 +143,8 @@ describe('token endpoint refusals', () => {
     // client_credentials (RFC 6749 §4.4)
     { name: 'scope outside the client allow-list', status: 400, error: 'invalid_scope', send: () => cc('web', { scope: 'reports.read' }) },
     { name: 'scope with forbidden characters', status: 400, error: 'invalid_scope', send: () => cc('web', { scope: 'order.write "x"' }) },
+    { name: 'resource that is not a registered resource server (RFC 8707)', status: 400, error: 'invalid_target', because: /not a registered resource server: https:\/\/evil\.example/, send: () => cc('web', { resource: 'https://evil.example' }) },
+    { name: 'scope outside the requested audience', status: 400, error: 'invalid_scope', because: /not defined by the requested audience: cart\.read/, send: () => cc('web', { audience: 'order-service', scope: 'cart.read' }) },
     { name: 'client not registered for the grant', status: 400, error: 'unauthorized_client', send: () => cc('batch-job', { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: tokens.user!, subject_token_type: tokenTypes.accessToken }) },
 
     // Token exchange (RFC 8693 §2.2.2)
@@ -193,6 +195,13 @@ describe('token endpoint refusals', () => {
     const payload = JSON.parse(Buffer.from(tokens.depth4!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
     expect(payload.act).toEqual({ sub: 'order-service', act: { sub: 'order-service', act: { sub: 'order-service', act: { sub: 'cart-service' } } } })
     expect(payload.sub).toBe('web')
+  })
+
+  it('narrows a client-credentials token to the requested audience', async () => {
+    const response = await cc('web', { audience: 'order-service' })
+    expect(response.body).toMatchObject({ scope: 'order.write', token_type: 'Bearer' })
+    const payload = JSON.parse(Buffer.from((response.body.access_token as string).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
+    expect(payload.aud).toBe('order-service')
   })
 
   it('may_act lets the named party exchange', async () => {

@@ -1,11 +1,11 @@
 import type { ServerContext } from '../../context.js'
-import { InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js'
+import { InvalidRequest } from '../../errors.js'
 import type { FormParams } from '../../http/form-params.js'
-import type { ClientRecord } from '../../store/store.js'
-import { actDepth, audienceList, parseScope, type AccessTokenClaims, type ActClaim } from '../../tokens/claims.js'
+import { actDepth, audienceList, type AccessTokenClaims, type ActClaim } from '../../tokens/claims.js'
 import { inspectToken } from '../../tokens/inspect-token.js'
 import { issueAccessToken } from '../../tokens/issue-access-token.js'
 import type { Grant } from './grant.js'
+import { grantTargets } from './grant-targets.js'
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
@@ -44,7 +44,15 @@ export const tokenExchange: Grant = {
       throw new InvalidRequest(`delegation chain would exceed the maximum depth of ${ctx.config.tokens.maxChainDepth}`)
     }
 
-    const { scopes, audience } = await narrow(ctx, client, subject, params)
+    const subjectScopes = subject.scope.split(' ').filter(Boolean)
+    const { scopes, audience } = await grantTargets(ctx, params, {
+      scope: params.get('scope'),
+      limits: [
+        { scopes: subjectScopes, refusal: "scope is wider than the subject_token's" },
+        { scopes: client.scopes, refusal: 'scope not allowed for this client' },
+      ],
+      defaults: subjectScopes.filter((scope) => client.scopes.includes(scope)),
+    })
     const issued = issueAccessToken(ctx, {
       subject: subject.sub,
       clientId: client.id,
@@ -78,49 +86,4 @@ async function exchangeableToken(
   const inspection = await inspectToken(ctx, token)
   if (!inspection.active) throw new InvalidRequest(`${name} is not valid: ${inspection.reason.replaceAll('_', ' ')}`)
   return inspection.claims
-}
-
-/**
- * The scopes and audience of the new token: requested scopes must lie within the subject
- * token's and the client's allow-list (`invalid_scope`), and a requested audience must be a
- * registered resource server (`invalid_target`) that defines every granted scope.
- */
-async function narrow(
-  ctx: ServerContext,
-  client: ClientRecord,
-  subject: AccessTokenClaims,
-  params: FormParams,
-): Promise<{ scopes: string[]; audience: string[] }> {
-  const subjectScopes = subject.scope.split(' ').filter(Boolean)
-  const targets = [...new Set([...params.getAll('audience'), ...params.getAll('resource')])]
-  if (targets.length > 0) {
-    const registered = new Set((await ctx.store.listResourceServers()).map((resource) => resource.id))
-    const unknown = targets.filter((target) => !registered.has(target))
-    if (unknown.length > 0) throw new InvalidTarget(`not a registered resource server: ${unknown.join(' ')}`)
-  }
-
-  let scopes: string[]
-  const scopeParam = params.get('scope')
-  if (scopeParam !== undefined) {
-    const requested = parseScope(scopeParam)
-    if (requested === undefined || requested.length === 0) throw new InvalidScope('scope is malformed or empty')
-    const wider = requested.filter((s) => !subjectScopes.includes(s))
-    if (wider.length > 0) throw new InvalidScope(`scope is wider than the subject_token's: ${wider.join(' ')}`)
-    const refused = requested.filter((s) => !client.scopes.includes(s))
-    if (refused.length > 0) throw new InvalidScope(`scope not allowed for this client: ${refused.join(' ')}`)
-    scopes = requested
-  } else {
-    scopes = subjectScopes.filter((s) => client.scopes.includes(s))
-  }
-
-  const owners = await ctx.store.resolveScopes(scopes)
-  if (targets.length > 0) {
-    if (scopeParam === undefined) scopes = scopes.filter((s) => targets.includes(owners.get(s) ?? ''))
-    const outside = scopes.filter((s) => !targets.includes(owners.get(s) ?? ''))
-    if (outside.length > 0) throw new InvalidScope(`scope not defined by the requested audience: ${outside.join(' ')}`)
-  }
-  if (scopes.length === 0) throw new InvalidScope('no scope of the subject_token can be granted to this client for this audience')
-  const audience = targets.length > 0 ? targets.filter((t) => scopes.some((s) => owners.get(s) === t)) : [...new Set(scopes.map((s) => owners.get(s)).filter((o) => o !== undefined))]
-  if (audience.length === 0) throw new InvalidScope('the granted scopes belong to no resource server')
-  return { scopes, audience }
 }
