@@ -9,7 +9,8 @@ const docs = (name: string) => readFileSync(resolve(import.meta.dirname, '../../
 
 /** Every exported OAuthError subclass, instantiated. */
 function oauthErrors(): OAuthError[] {
-  return Object.values(errors)
+  const exported: unknown[] = Object.values(errors)
+  return exported
     .filter((value): value is new (description: string) => OAuthError => typeof value === 'function' && value.prototype instanceof OAuthError)
     .map((ErrorClass) => new ErrorClass('x'))
 }

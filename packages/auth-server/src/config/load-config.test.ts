@@ -211,3 +211,16 @@ describe('values that must not slip through as defaults or zero', () => {
     expect((err as MeshguardError).message).toContain(`  - ${path}`)
   })
 })
+
+describe('issuer when listening beyond loopback', () => {
+  it('is required, and reported beside other problems', () => {
+    const err = thrown(() => parseConfig({ host: '0.0.0.0', port: 'x' }))
+    expect((err as MeshguardError).message).toContain('  - issuer: is required when the server listens on a non-loopback host')
+    expect((err as MeshguardError).message).toContain('  - port')
+  })
+
+  it('is derived on loopback', () => {
+    expect(parseConfig({ host: '127.0.0.1' }).issuer).toBeUndefined()
+    expect(parseConfig({ host: '0.0.0.0', issuer: 'https://auth.example.com' }).issuer).toBe('https://auth.example.com')
+  })
+})

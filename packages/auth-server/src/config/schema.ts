@@ -129,6 +129,15 @@ export const authServerConfigSchema = z
       .prefault({}),
   })
   .strict()
+  .refine((config) => config.issuer !== undefined || isLoopbackHost(config.host), {
+    path: ['issuer'],
+    message: 'is required when the server listens on a non-loopback host: clients must know its exact public URL',
+    // Runs even when other options failed, so every problem is reported at once.
+    when: ({ value }) => {
+      const { host, issuer } = value as { host?: unknown; issuer?: unknown }
+      return typeof host === 'string' && issuer === undefined
+    },
+  })
 
 export type AuthServerConfigInput = z.input<typeof authServerConfigSchema>
 export type AuthServerConfig = z.output<typeof authServerConfigSchema>

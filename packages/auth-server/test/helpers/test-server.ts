@@ -31,6 +31,8 @@ export class TestClock implements Clock {
 export interface TestServer {
   server: AuthServer
   issuer: string
+  /** Where it listens; differs from the issuer when one is configured (as behind a load balancer). */
+  baseUrl: string
   tokenEndpoint: string
   introspectionEndpoint: string
   revocationEndpoint: string
@@ -69,14 +71,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   })
   const server = await createAuthServer(config, { clock, logger: pino({ level: 'silent' }) })
   const issuer = await server.listen()
+  const { port } = server.app.server.address() as { port: number }
+  const baseUrl = `http://127.0.0.1:${port}${new URL(issuer).pathname.replace(/\/$/, '')}`
   const now = () => Math.floor(clock.now() / 1000)
   return {
     server,
     issuer,
-    tokenEndpoint: `${issuer}/oauth2/token`,
-    introspectionEndpoint: `${issuer}/oauth2/introspect`,
-    revocationEndpoint: `${issuer}/oauth2/revoke`,
-    jwksUri: `${issuer}/.well-known/jwks.json`,
+    baseUrl,
+    tokenEndpoint: `${baseUrl}/oauth2/token`,
+    introspectionEndpoint: `${baseUrl}/oauth2/introspect`,
+    revocationEndpoint: `${baseUrl}/oauth2/revoke`,
+    jwksUri: `${baseUrl}/.well-known/jwks.json`,
     clock,
     dataDir,
     keyEncryptionKey,
