@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { AuditLog } from './audit/audit-log.js'
 import type { Clock } from './clock.js'
 import type { AuthServerConfig } from './config/schema.js'
+import type { Directory } from './directory/directory.js'
 import type { RevocationBus } from './events/revocation-bus.js'
 import type { KeyManager } from './keys/key-manager.js'
 import type { Metrics } from './metrics.js'
@@ -21,6 +22,8 @@ export type EndpointName = keyof typeof endpointPaths
 export interface ServerContext {
   readonly config: Readonly<AuthServerConfig>
   readonly store: Store
+  /** In-memory clients, scopes and revocations: the hot-path lookups. */
+  readonly directory: Directory
   readonly keys: KeyManager
   readonly clock: Clock
   readonly audit: AuditLog

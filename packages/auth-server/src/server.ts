@@ -5,6 +5,7 @@ import type { AuthServerConfig } from './config/schema.js'
 import type { ServerContext } from './context.js'
 import { resolveKeyEncryptionKey } from './crypto/key-encryption.js'
 import { RevocationBus } from './events/revocation-bus.js'
+import { Directory } from './directory/directory.js'
 import { buildApp } from './http/build-app.js'
 import { KeyManager } from './keys/key-manager.js'
 import { Metrics } from './metrics.js'
@@ -50,9 +51,17 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     if (!deps.store) await store.close()
     throw err
   }
+  const directory = new Directory({ store, clock, logger, ...config.state })
+  try {
+    await directory.refresh()
+  } catch (err) {
+    if (!deps.store) await store.close()
+    throw err
+  }
   const context: ServerContext = {
     config,
     store,
+    directory,
     keys,
     clock,
     logger,
@@ -76,12 +85,14 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
       const address = await app.listen({ host: config.host, port: config.port })
       if (!config.issuer) context.issuer = address.replace('://localhost', '://127.0.0.1')
       keys.start()
+      directory.start()
       logger.info({ issuer: context.issuer, store: store.kind, alg: config.signing.algorithm }, 'authorization server listening')
       return context.issuer
     },
     async close() {
       clearInterval(purge)
       keys.stop()
+      directory.stop()
       await app.close()
       await context.audit.close()
       if (!deps.store) await store.close()

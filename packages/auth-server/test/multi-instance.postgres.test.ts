@@ -45,7 +45,14 @@ describe('two authorization server instances on one PostgreSQL', () => {
     expect(await introspectAt(a)).toMatchObject({ active: true, iss: 'https://auth.mesh.test' })
     expect(await introspectAt(b)).toMatchObject({ active: true })
     expect((await postForm(a.revocationEndpoint, { token }, { authorization: basic('svc', secret) })).status).toBe(200)
-    expect(await introspectAt(b)).toEqual({ active: false })
+    expect(await introspectAt(a)).toEqual({ active: false })
+    // B learns of A's revocation at its next refresh from the store (state.refreshIntervalSec, 1 s).
+    let atB = await introspectAt(b)
+    for (let attempt = 0; attempt < 30 && atB.active !== false; attempt += 1) {
+      await new Promise((done) => setTimeout(done, 100))
+      atB = await introspectAt(b)
+    }
+    expect(atB).toEqual({ active: false })
     expect(await b.server.context.store.isRevoked(jtiOf(token))).toBe(true)
   })
 

@@ -144,6 +144,8 @@ describe('meshguard CLI', () => {
 
   it('deleting a client stops it obtaining tokens', async () => {
     expect((await meshguard(['client', 'delete', ...state(), '--id', 'shop'])).code).toBe(0)
+    // The server re-reads clients every second (state.refreshIntervalSec).
+    await new Promise((done) => setTimeout(done, 1500))
     const token = await meshguard(['token', '--client', 'shop', '--issuer', issuer], { MESHGUARD_CLIENT_SECRET: secret })
     expect(token.code).toBe(1)
     expect(token.stderr).toBe('meshguard: token request refused (invalid_client: client authentication failed)\n')

@@ -12,6 +12,6 @@ export function authenticate(
 ): Promise<ClientRecord> {
   return authenticateClient(
     { authorization, params, endpointUrl: endpointUrl(ctx, endpoint) },
-    { store: ctx.store, clock: ctx.clock, issuer: ctx.issuer, config: ctx.config },
+    { directory: ctx.directory, store: ctx.store, clock: ctx.clock, issuer: ctx.issuer, config: ctx.config },
   )
 }

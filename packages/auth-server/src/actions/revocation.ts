@@ -33,7 +33,9 @@ export async function revocationEndpoint(ctx: ServerContext, authorization: stri
       return
     }
     const event = { jti: claims.jti, clientId, expiresAt: claims.exp, revokedAt: epochSeconds(ctx.clock) }
-    if (await ctx.store.revokeToken(event)) {
+    const stored = await ctx.store.revokeToken(event)
+    ctx.directory.noteRevoked(event.jti, event.expiresAt)
+    if (stored) {
       ctx.metrics.revocations.inc()
       ctx.revocations.publish(event)
     }

@@ -1,13 +1,13 @@
 import { InvalidClient, InvalidRequest } from '../errors.js'
 import { verifyClientSecret } from '../crypto/client-secret.js'
-import type { ClientRecord, Store } from '../store/store.js'
-import type { ClientAuthMethod } from './context.js'
+import type { ClientRecord } from '../store/store.js'
+import type { ClientAuthDeps, ClientAuthMethod } from './context.js'
 
 /** Unknown client and wrong secret get the same answer, so ids cannot be probed. */
 const FAILED = 'client authentication failed'
 
-async function checkSecret(store: Store, clientId: string, secret: string): Promise<ClientRecord> {
-  const client = await store.getClient(clientId)
+async function checkSecret(directory: ClientAuthDeps['directory'], clientId: string, secret: string): Promise<ClientRecord> {
+  const client = await directory.getClient(clientId)
   if (!client?.secretHash || !verifyClientSecret(secret, client.secretHash)) throw new InvalidClient(FAILED)
   return client
 }
@@ -16,7 +16,7 @@ async function checkSecret(store: Store, clientId: string, secret: string): Prom
 export const clientSecretBasic: ClientAuthMethod = {
   name: 'client_secret_basic',
   present: ({ authorization }) => authorization !== undefined && /^basic /i.test(authorization),
-  async authenticate({ authorization, params }, { store }) {
+  async authenticate({ authorization, params }, { directory }) {
     const decoded = Buffer.from(authorization!.slice(6).trim(), 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
     if (colon < 0) throw new InvalidClient('malformed Basic credentials')
@@ -32,7 +32,7 @@ export const clientSecretBasic: ClientAuthMethod = {
     if (bodyId !== undefined && bodyId !== clientId) {
       throw new InvalidRequest('client_id in the body does not match the authenticated client')
     }
-    return checkSecret(store, clientId, secret)
+    return checkSecret(directory, clientId, secret)
   },
 }
 
@@ -40,7 +40,7 @@ export const clientSecretBasic: ClientAuthMethod = {
 export const clientSecretPost: ClientAuthMethod = {
   name: 'client_secret_post',
   present: ({ params }) => params.has('client_secret'),
-  async authenticate({ params }, { store }) {
-    return checkSecret(store, params.require('client_id'), params.require('client_secret'))
+  async authenticate({ params }, { directory }) {
+    return checkSecret(directory, params.require('client_id'), params.require('client_secret'))
   },
 }

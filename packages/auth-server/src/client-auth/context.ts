@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { AuthServerConfig } from '../config/schema.js'
 import type { FormParams } from '../http/form-params.js'
+import type { Directory } from '../directory/directory.js'
 import type { ClientRecord, Store } from '../store/store.js'
 
 export interface ClientAuthRequest {
@@ -11,7 +12,8 @@ export interface ClientAuthRequest {
 }
 
 export interface ClientAuthDeps {
-  store: Store
+  directory: Pick<Directory, 'getClient'>
+  store: Pick<Store, 'consumeAssertionJti'>
   clock: Clock
   issuer: string
   config: Pick<AuthServerConfig, 'clientAssertion' | 'tokens'>

@@ -15,7 +15,7 @@ const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA']
 export const privateKeyJwt: ClientAuthMethod = {
   name: 'private_key_jwt',
   present: ({ params }) => params.has('client_assertion') || params.has('client_assertion_type'),
-  async authenticate({ params, endpointUrl }, { store, clock, issuer, config }) {
+  async authenticate({ params, endpointUrl }, { directory, store, clock, issuer, config }) {
     if (params.require('client_assertion_type') !== JWT_BEARER_ASSERTION_TYPE) {
       throw new InvalidClient(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`)
     }
@@ -31,7 +31,7 @@ export const privateKeyJwt: ClientAuthMethod = {
     if (bodyId !== undefined && bodyId !== clientId) {
       throw new InvalidRequest('client_id in the body does not match the authenticated client')
     }
-    const client = await store.getClient(clientId)
+    const client = await directory.getClient(clientId)
     if (!client?.jwks) throw new InvalidClient('client authentication failed')
 
     const leeway = config.tokens.clockToleranceSec

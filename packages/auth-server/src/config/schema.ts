@@ -107,6 +107,15 @@ export const authServerConfigSchema = z
         }
       })
       .prefault({}),
+    state: z
+      .object({
+        /** How often clients, scopes and revocations are re-read from the store into memory. */
+        refreshIntervalSec: seconds(1, 60).default(1),
+        /** Past this age without a successful re-read, every lookup goes to the store (fail closed). */
+        maxStaleSec: seconds(2, 600).default(10),
+      })
+      .strict()
+      .prefault({}),
     clientAssertion: z
       .object({
         /** RFC 7523 §3: assertions must expire; this bounds how far ahead `exp` may be. */

@@ -16,6 +16,6 @@ export async function inspectToken(ctx: ServerContext, token: string): Promise<T
     keyFor: (kid) => ctx.keys.verificationKey(kid),
   })
   if (!result.ok) return { active: false, reason: result.reason }
-  if (await ctx.store.isRevoked(result.claims.jti)) return { active: false, reason: 'revoked' }
+  if (await ctx.directory.isRevoked(result.claims.jti)) return { active: false, reason: 'revoked' }
   return { active: true, claims: result.claims }
 }

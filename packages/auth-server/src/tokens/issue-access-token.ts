@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { epochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { encodeAccessToken } from './access-token.js'
@@ -33,7 +33,7 @@ export function issueAccessToken(ctx: ServerContext, request: AccessTokenRequest
     exp,
     iat: now,
     nbf: now,
-    jti: randomBytes(16).toString('base64url'),
+    jti: randomUUID(),
     client_id: request.clientId,
     scope: request.scopes.join(' '),
   }

@@ -25,8 +25,7 @@ export interface GrantTargets {
 export async function grantTargets(ctx: ServerContext, params: FormParams, request: TargetRequest): Promise<GrantTargets> {
   const targets = [...new Set([...params.getAll('audience'), ...params.getAll('resource')])]
   if (targets.length > 0) {
-    const registered = new Set((await ctx.store.listResourceServers()).map((resource) => resource.id))
-    const unknown = targets.filter((target) => !registered.has(target))
+    const unknown = await ctx.directory.unknownResourceServers(targets)
     if (unknown.length > 0) throw new InvalidTarget(`not a registered resource server: ${unknown.join(' ')}`)
   }
 
@@ -42,7 +41,7 @@ export async function grantTargets(ctx: ServerContext, params: FormParams, reque
   }
 
   let scopes = requested ?? [...request.defaults]
-  const owners = await ctx.store.resolveScopes(scopes)
+  const owners = await ctx.directory.resolveScopes(scopes)
   const ownedByTarget = (scope: string) => targets.length === 0 || targets.includes(owners.get(scope) ?? '')
   if (requested) {
     const undefinedScopes = scopes.filter((scope) => !owners.has(scope))
