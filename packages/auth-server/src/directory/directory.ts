@@ -124,7 +124,7 @@ export class Directory {
   }
 
   #monotonicNow(): number {
-    return (this.#options.monotonicNow ?? performance.now)()
+    return this.#options.monotonicNow ? this.#options.monotonicNow() : performance.now()
   }
 
   #forgetExpired(): void {
