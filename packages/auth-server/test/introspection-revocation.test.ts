@@ -66,6 +66,17 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     }
   })
 
+  it('expires a token that was introspected (and so cached) while it was valid', async () => {
+    const token = await issue('alpha')
+    expect((await introspectRaw(token)).text).toContain('"active":true')
+    ts.clock.advance(600 + 31)
+    try {
+      expect((await introspectRaw(token)).text).toBe('{"active":false}')
+    } finally {
+      ts.clock.set(Date.now())
+    }
+  })
+
   it('revokes durably, announces it once, and then introspects as exactly {"active":false}', async () => {
     const token = await issue('alpha')
     const events: TokenRevokedEvent[] = []

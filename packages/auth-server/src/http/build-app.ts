@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { discoveryDocument } from '../actions/discovery.js'
 import { introspectionEndpoint } from '../actions/introspection.js'
 import { revocationEndpoint } from '../actions/revocation.js'
@@ -17,11 +17,9 @@ function issuerPath(issuer: string | undefined): string {
  * The authorization server's HTTP surface, separate from `listen()` so tests can `inject()`.
  */
 export function buildApp(ctx: ServerContext): FastifyInstance {
-  // Widened so the app has Fastify's default logger type rather than pino's.
-  const logger: FastifyBaseLogger = ctx.logger
+  // Fastify gets no logger: a per-request child logger costs more than the request's own logic.
+  // Handlers log through ctx.logger, with what they know.
   const app = Fastify({
-    loggerInstance: logger,
-    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: ctx.config.http.trustProxy,
     bodyLimit: ctx.config.http.bodyLimitBytes,
     return503OnClosing: true,
@@ -46,7 +44,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
           parsed(err as Error, undefined)
         }
       })
-      oauth.setErrorHandler(oauthErrorHandler)
+      oauth.setErrorHandler((err, request, reply) => oauthErrorHandler(ctx.logger, err, request, reply))
 
       const form = (request: FastifyRequest): FormParams => (request.body instanceof FormParams ? request.body : FormParams.empty())
       const postOnly = (_request: FastifyRequest, reply: FastifyReply) =>

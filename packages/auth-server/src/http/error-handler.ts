@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import { InvalidClient, InvalidRequest, OAuthError, ServerError } from '../errors.js'
 
 /** Fastify's own errors that are really a malformed OAuth request. */
@@ -28,8 +29,8 @@ export function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyR
   return reply.type('application/json').send(error.toJSON())
 }
 
-export function oauthErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function oauthErrorHandler(logger: Logger, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = toOAuthError(err)
-  if (error.status >= 500) request.log.error({ err }, 'request failed')
+  if (error.status >= 500) logger.error({ err, method: request.method, url: request.url }, 'request failed')
   return sendOAuthError(reply, error)
 }

@@ -9,6 +9,7 @@ import type { SigningKeyRecord, Store } from '../store/store.js'
 import type { TokenSigner, VerificationKey } from '../tokens/access-token.js'
 import { generateSigningKey } from './generate-key.js'
 import { planRotation, type RotationMode, type RotationPolicy } from './plan-rotation.js'
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.js'
 
 export interface KeyManagerOptions {
   store: Store
@@ -36,6 +37,8 @@ export class KeyManager {
   #timer: NodeJS.Timeout | undefined
   /** Keys generated ahead of need, so planning a rotation stays synchronous. */
   readonly #pool: SigningKeyRecord[] = []
+  /** Tokens verified against the current key set; emptied when a key leaves it. */
+  readonly verifiedTokens = new VerifiedTokenCache()
 
   constructor(options: KeyManagerOptions) {
     this.#options = options
@@ -157,6 +160,7 @@ export class KeyManager {
       })
       signer = { kid: active.kid, alg: active.alg, privateKey }
     }
+    if ([...this.#keys.verification.keys()].some((kid) => !verification.has(kid))) this.verifiedTokens.clear()
     this.#keys = { signer, verification, jwksJson: JSON.stringify({ keys: jwks }), records }
   }
 

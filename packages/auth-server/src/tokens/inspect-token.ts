@@ -7,15 +7,25 @@ export type TokenInspection =
   | { active: true; claims: AccessTokenClaims }
   | { active: false; reason: AccessTokenFailure | 'revoked' }
 
-/** Whether a token is one of ours, valid now and not revoked. */
+/**
+ * Whether a token is one of ours, valid now and not revoked. A token verified before is taken
+ * from the key manager's verified-token cache; its times and revocation are checked every time.
+ */
 export async function inspectToken(ctx: ServerContext, token: string): Promise<TokenInspection> {
-  const result = verifyAccessToken(token, {
-    issuer: ctx.issuer,
-    now: epochSeconds(ctx.clock),
-    clockToleranceSec: ctx.config.tokens.clockToleranceSec,
-    keyFor: (kid) => ctx.keys.verificationKey(kid),
-  })
-  if (!result.ok) return { active: false, reason: result.reason }
-  if (await ctx.directory.isRevoked(result.claims.jti)) return { active: false, reason: 'revoked' }
-  return { active: true, claims: result.claims }
+  const now = epochSeconds(ctx.clock)
+  const leeway = ctx.config.tokens.clockToleranceSec
+  const cache = ctx.keys.verifiedTokens
+  let claims = cache.get(token)
+  if (claims === undefined) {
+    const result = verifyAccessToken(token, { issuer: ctx.issuer, now, clockToleranceSec: leeway, keyFor: (kid) => ctx.keys.verificationKey(kid) })
+    if (!result.ok) return { active: false, reason: result.reason }
+    claims = result.claims
+    cache.set(token, claims)
+  } else if (claims.exp <= now - leeway) {
+    return { active: false, reason: 'expired' }
+  } else if (claims.nbf > now + leeway) {
+    return { active: false, reason: 'not_yet_valid' }
+  }
+  if (await ctx.directory.isRevoked(claims.jti)) return { active: false, reason: 'revoked' }
+  return { active: true, claims }
 }
