@@ -1,9 +1,11 @@
 /**
  * Token endpoint benchmark: Meshguard's authorization server against panva's oidc-provider,
- * each in its own process on loopback, loaded one after the other by autocannon from this
- * process; then in-process costs of client secret verification and of ES256 signing.
+ * each in its own process on loopback, loaded by autocannon from this process. The two are
+ * measured in alternating rounds, so drift in the machine's speed falls on both alike; each
+ * figure is the median over the rounds. Then in-process costs of client secret verification
+ * and of ES256 signing.
  *
- * Usage: node bench/dist/token-endpoint.js [--duration 10] [--cpu-prof]
+ * Usage: node bench/dist/token-endpoint.js [--duration 10] [--rounds 3] [--cpu-prof]
  * Exits non-zero when any request failed or got a non-2xx answer.
  */
 import { generateKeyPairSync, sign } from 'node:crypto'
@@ -52,28 +54,27 @@ interface ServerResult {
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     'cpu-prof': { type: 'boolean', default: false },
   },
 })
 const durationSec = Number(flags.duration)
 if (!Number.isInteger(durationSec) || durationSec < 1) throw new TypeError('--duration must be a whole number of seconds, at least 1')
+const rounds = Number(flags.rounds)
+if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError('--rounds must be a whole number, at least 1')
 
 const cores = availableParallelism()
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
-console.log(`node ${process.version}, ${cores} cores (${cpu}); loopback, ${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${durationSec} s per run\n`)
+console.log(`node ${process.version}, ${cores} cores (${cpu}); loopback, ${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${durationSec} s per run, ${rounds} alternating rounds\n`)
 
 // In-process figures first, while no server competes for the cores.
 const secrets = await measureSecretVerification()
 const es256 = measureEs256Signing()
 
-const servers = {} as Record<ServerName, ServerResult>
 const problems: string[] = []
-for (const name of Object.keys(SERVERS) as ServerName[]) {
-  console.log(`${name}: measuring client_credentials, then introspection ...`)
-  servers[name] = await measureServer(name)
-}
+const { servers, runs, roundRatios } = await measureServers()
 
-const failures = Object.values(servers).flatMap((server) => [server.issuance, server.introspection])
+const failures = runs
 const errors = failures.reduce((sum, run) => sum + run.errors, 0)
 const non2xx = failures.reduce((sum, run) => sum + run.non2xx, 0)
 const notes: string[] = []
@@ -117,6 +118,8 @@ const inProcess: ComparisonTable = {
 }
 
 console.log(`\n${formatTable(http)}\n\n${formatTable(inProcess)}\n`)
+console.log(`tokens/s ratio per round: ${roundRatios.issuance.map((r) => `${r.toFixed(2)}x`).join(', ')}`)
+console.log(`introspections/s ratio per round: ${roundRatios.introspection.map((r) => `${r.toFixed(2)}x`).join(', ')}`)
 for (const note of notes) console.log(`note: ${note}`)
 console.log(`requests errored: ${errors}, non-2xx responses: ${non2xx}`)
 
@@ -125,7 +128,8 @@ const jsonFile = new URL('token-endpoint.json', resultsDir)
 const report = {
   date: new Date().toISOString(),
   environment: { node: process.version, cores, cpu, platform: `${process.platform}-${process.arch}` },
-  settings: { connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec },
+  settings: { connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec, rounds },
+  roundRatios,
   tables: [http, inProcess],
   servers,
   inProcess: { clientSecretVerification: { ...secrets, bcryptCost: BCRYPT_COST }, es256Signing: es256 },
@@ -142,21 +146,61 @@ if (problems.length > 0) {
   process.exit(1)
 }
 
-async function measureServer(name: ServerName): Promise<ServerResult> {
-  const execArgv = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('profiles/', resultsDir)), '--cpu-prof-name', `${name}.cpuprofile`] : []
-  const server = await startServerProcess(SERVERS[name], { execArgv })
+/** Both servers up at once; each round loads one, then the other, for issuance and for introspection. */
+async function measureServers(): Promise<{
+  servers: Record<ServerName, ServerResult>
+  runs: LoadResult[]
+  roundRatios: { issuance: number[]; introspection: number[] }
+}> {
+  const names = Object.keys(SERVERS) as ServerName[]
+  const started = await Promise.all(
+    names.map((name) => {
+      const execArgv = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('profiles/', resultsDir)), '--cpu-prof-name', `${name}.cpuprofile`] : []
+      return startServerProcess(SERVERS[name], { execArgv })
+    }),
+  )
   try {
-    const { target } = server
-    const accessToken = describeToken(await requestToken(target, target.tokenRequest))
-    if (accessToken !== 'JWT ES256, typ at+jwt') problems.push(`${name} issued ${accessToken}, not an ES256 JWT access token`)
-    const { token, ...introspectionSetup } = await prepareIntrospection(target)
-    const load = { authorization: target.authorization, connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec }
-    const issuance = await measureLoad({ ...load, url: target.tokenUrl, body: target.tokenRequest })
-    const introspection = await measureLoad({ ...load, url: target.introspectionUrl, body: new URLSearchParams({ token }).toString() })
-    return { accessToken, issuance, introspection, introspectionSetup }
+    const prepared = await Promise.all(
+      names.map(async (name, i) => {
+        const { target } = started[i]!
+        const accessToken = describeToken(await requestToken(target, target.tokenRequest))
+        if (accessToken !== 'JWT ES256, typ at+jwt') problems.push(`${name} issued ${accessToken}, not an ES256 JWT access token`)
+        const { token, ...introspectionSetup } = await prepareIntrospection(target)
+        return { name, target, accessToken, token, introspectionSetup, issuance: [] as LoadResult[], introspection: [] as LoadResult[] }
+      }),
+    )
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const kind of ['issuance', 'introspection'] as const) {
+        for (const server of prepared) {
+          console.log(`round ${round}/${rounds}: ${server.name} ${kind === 'issuance' ? 'client_credentials' : 'introspection'} ...`)
+          const load = { authorization: server.target.authorization, connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec }
+          const body = kind === 'issuance' ? server.target.tokenRequest : new URLSearchParams({ token: server.token }).toString()
+          const url = kind === 'issuance' ? server.target.tokenUrl : server.target.introspectionUrl
+          server[kind].push(await measureLoad({ ...load, url, body }))
+        }
+      }
+    }
+    const servers = Object.fromEntries(
+      prepared.map((server) => [
+        server.name,
+        { accessToken: server.accessToken, issuance: median(server.issuance), introspection: median(server.introspection), introspectionSetup: server.introspectionSetup },
+      ]),
+    ) as Record<ServerName, ServerResult>
+    const [mine, peer] = prepared as [(typeof prepared)[number], (typeof prepared)[number]]
+    const ratios = (kind: 'issuance' | 'introspection') => mine[kind].map((run, i) => run.perSecond / peer[kind][i]!.perSecond)
+    return {
+      servers,
+      runs: prepared.flatMap((server) => [...server.issuance, ...server.introspection]),
+      roundRatios: { issuance: ratios('issuance'), introspection: ratios('introspection') },
+    }
   } finally {
-    await server.stop()
+    await Promise.all(started.map((server) => server.stop()))
   }
+}
+
+/** The run with the median throughput. */
+function median(runs: readonly LoadResult[]): LoadResult {
+  return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!
 }
 
 /** A token to introspect under load: the server's JWT, or its opaque token when it refuses JWTs. */

@@ -34,7 +34,20 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly #durationByRoute = new Map<string, { observe(value: number): void }>()
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'meshguard_' })
+  }
+
+  /** Records one request's duration; the labelled series is looked up once per route, method and status. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`
+    let series = this.#durationByRoute.get(key)
+    if (series === undefined) {
+      series = this.requestDuration.labels({ route, method, status: String(status) })
+      this.#durationByRoute.set(key, series)
+    }
+    series.observe(seconds)
   }
 }

@@ -27,10 +27,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   const prefix = issuerPath(ctx.config.issuer)
 
   app.addHook('onResponse', (request, reply, done) => {
-    ctx.metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    )
+    ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 
