@@ -4,8 +4,12 @@ import type { AuditEvent, Store } from '../store/store.js'
 export interface AuditLogOptions {
   store: Store
   logger: Logger
-  /** Events are written in batches, at least this often. */
+  /** Events are written in batches, at least this often (default 100 ms). */
   flushIntervalMs?: number
+  /**
+   * A batch is written once this many events wait (default 100). SQLite writes block the event
+   * loop, so the batch bounds the stall every request in flight sees (about 1 ms at 100).
+   */
   maxBatch?: number
 }
 
@@ -24,8 +28,8 @@ export class AuditLog {
   constructor(options: AuditLogOptions) {
     this.#store = options.store
     this.#logger = options.logger.child({ component: 'audit' })
-    this.#maxBatch = options.maxBatch ?? 500
-    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200)
+    this.#maxBatch = options.maxBatch ?? 100
+    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 100)
     this.#timer.unref()
   }
 
