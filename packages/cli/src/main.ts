@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { authServerCommand } from './commands/auth-server.js'
 import { clientCommand } from './commands/client.js'
@@ -10,6 +10,7 @@ import { upCommand } from './commands/up.js'
 
 const program = new Command('meshguard')
   .description('Meshguard: authenticate, authorise and trace every call between your services')
+  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError()
 
 for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), keysCommand(), tokenCommand(), jwtCommand()]) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const BIN = resolve(import.meta.dirname, '../dist/main.js')
+const BIN = resolve(import.meta.dirname, '../bin/meshguard.js')
 
 interface Run {
   code: number

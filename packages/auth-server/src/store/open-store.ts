@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
@@ -47,6 +47,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
  */
 export async function openSqliteStore(file: string): Promise<Store> {
   const sqlite = new BetterSqlite3(file, { timeout: 5000 })
+  // Client secret hashes and sealed keys: readable by the owner only (WAL files inherit the mode).
+  chmodSync(file, 0o600)
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
   try {
     sqlite.pragma('busy_timeout = 5000')
