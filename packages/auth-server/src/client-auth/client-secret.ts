@@ -1,14 +1,18 @@
 import { InvalidClient, InvalidRequest } from '../errors.js'
-import { verifyClientSecret } from '../crypto/client-secret.js'
+import { hashClientSecret, verifyClientSecret } from '../crypto/client-secret.js'
 import type { ClientRecord } from '../store/store.js'
 import type { ClientAuthDeps, ClientAuthMethod } from './context.js'
 
 /** Unknown client and wrong secret get the same answer, so ids cannot be probed. */
 const FAILED = 'client authentication failed'
 
+/** Compared against when the client is unknown, so that case costs what a wrong secret costs. */
+const UNKNOWN_CLIENT_HASH = hashClientSecret('')
+
 async function checkSecret(directory: ClientAuthDeps['directory'], clientId: string, secret: string): Promise<ClientRecord> {
   const client = await directory.getClient(clientId)
-  if (!client?.secretHash || !verifyClientSecret(secret, client.secretHash)) throw new InvalidClient(FAILED)
+  const matches = verifyClientSecret(secret, client?.secretHash ?? UNKNOWN_CLIENT_HASH)
+  if (!client?.secretHash || !matches) throw new InvalidClient(FAILED)
   return client
 }
 

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { action } from '../runtime.js'
+import { metadataUrl } from './jwt.js'
 
 interface TokenOptions {
   client: string
@@ -22,7 +23,7 @@ export function tokenCommand(): Command {
       action(async (options: TokenOptions) => {
         const secret = options.secret ?? process.env.MESHGUARD_CLIENT_SECRET
         if (!secret) throw new Error('no secret: pass --secret or set MESHGUARD_CLIENT_SECRET')
-        const metadata = await getJson(`${options.issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server`)
+        const metadata = await getJson(metadataUrl(options.issuer).href)
         const tokenEndpoint = metadata.token_endpoint
         if (typeof tokenEndpoint !== 'string') throw new Error(`${options.issuer} publishes no token_endpoint`)
         const body = new URLSearchParams({ grant_type: 'client_credentials' })
