@@ -1,9 +1,9 @@
 import type { ServerContext } from '../context.js'
-import { OAuthError } from '../errors.js'
 import type { FormParams } from '../http/form-params.js'
 import { actChain } from '../tokens/claims.js'
 import { inspectToken } from '../tokens/inspect-token.js'
 import { authenticate } from './authenticate.js'
+import { recordRefusal } from './record-refusal.js'
 
 /**
  * RFC 7662 introspection. The caller authenticates; a token that is not ours, not valid now
@@ -33,10 +33,7 @@ export async function introspectionEndpoint(
     if (!inspection.active) return { active: false }
     return { active: true, token_type: 'Bearer', ...inspection.claims }
   } catch (err) {
-    if (err instanceof OAuthError) {
-      ctx.metrics.oauthErrors.inc({ endpoint: 'introspection', error: err.error })
-      ctx.audit.record({ ts: ctx.clock.now(), type: 'introspection.refused', decision: 'deny', clientId, reason: `${err.error}: ${err.description}` })
-    }
+    recordRefusal(ctx, err, { endpoint: 'introspection', type: 'introspection.refused', clientId })
     throw err
   }
 }

@@ -1,9 +1,9 @@
 import { epochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { OAuthError } from '../errors.js'
 import type { FormParams } from '../http/form-params.js'
 import { inspectToken } from '../tokens/inspect-token.js'
 import { authenticate } from './authenticate.js'
+import { recordRefusal } from './record-refusal.js'
 
 /**
  * RFC 7009 revocation. Only the client a token was issued to can revoke it (§2.1); for any
@@ -41,10 +41,7 @@ export async function revocationEndpoint(ctx: ServerContext, authorization: stri
     }
     ctx.audit.record({ ts: ctx.clock.now(), type: 'token.revoked', decision: 'allow', clientId, subject: claims.sub, jti: claims.jti })
   } catch (err) {
-    if (err instanceof OAuthError) {
-      ctx.metrics.oauthErrors.inc({ endpoint: 'revocation', error: err.error })
-      ctx.audit.record({ ts: ctx.clock.now(), type: 'revocation.refused', decision: 'deny', clientId, reason: `${err.error}: ${err.description}` })
-    }
+    recordRefusal(ctx, err, { endpoint: 'revocation', type: 'revocation.refused', clientId })
     throw err
   }
 }

@@ -1,10 +1,11 @@
 import type { ServerContext } from '../context.js'
-import { OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
+import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import type { FormParams } from '../http/form-params.js'
 import type { ClientRecord } from '../store/store.js'
 import { actChain } from '../tokens/claims.js'
 import { authenticate } from './authenticate.js'
 import { grants } from './grants/index.js'
+import { recordRefusal } from './record-refusal.js'
 
 /**
  * The token endpoint (RFC 6749 §3.2): find the grant, authenticate the client, check it may use
@@ -38,17 +39,12 @@ export async function tokenEndpoint(
     })
     return body
   } catch (err) {
-    if (err instanceof OAuthError) {
-      ctx.metrics.oauthErrors.inc({ endpoint: 'token', error: err.error })
-      ctx.audit.record({
-        ts: ctx.clock.now(),
-        type: 'token.refused',
-        decision: 'deny',
-        clientId: client?.id,
-        reason: `${err.error}: ${err.description}`,
-        details: { grant_type: grantType, claimed_client_id: client ? undefined : params.get('client_id') },
-      })
-    }
+    recordRefusal(ctx, err, {
+      endpoint: 'token',
+      type: 'token.refused',
+      clientId: client?.id,
+      details: { grant_type: grantType, claimed_client_id: client ? undefined : params.get('client_id') },
+    })
     throw err
   }
 }

@@ -2,17 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { thrown } from '../../test/helpers/thrown.js'
 import { MeshguardError } from '../errors.js'
 import { loadConfig, parseConfig } from './load-config.js'
 
-function thrown(action: () => unknown): unknown {
-  try {
-    action()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 /** The message of the ERR_CONFIG_INVALID error `input` is refused with. */
 function refusal(input: unknown): string {

@@ -3,17 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { thrown } from '../../test/helpers/thrown.js'
 import { MeshguardError } from '../errors.js'
 import { KEK_FILE_NAME, open, resolveKeyEncryptionKey, seal } from './key-encryption.js'
 
-function thrown(action: () => unknown): unknown {
-  try {
-    action()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 const kek = randomBytes(32)
 const kid = 'kPx1GjKJ0v5fTqYJ3bQ2aD0iGmB8o0x3wJ6Zkq0pV9M'

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { thrown } from '../../test/helpers/thrown.js'
 import { InvalidRequest } from '../errors.js'
 import { FormParams } from './form-params.js'
 
-function thrown(action: () => unknown): unknown {
-  try {
-    action()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 describe('FormParams.parse', () => {
   describe('refuses a parameter sent more than once (RFC 6749 §3.1)', () => {
