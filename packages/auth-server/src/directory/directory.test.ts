@@ -51,6 +51,10 @@ describe('Directory', () => {
     expect(await directory.isRevoked('elsewhere')).toBe(false)
     await directory.refresh()
     expect(await directory.isRevoked('elsewhere')).toBe(true)
+    // Stored later but stamped earlier than one already seen (another instance's clock).
+    await store.revokeToken({ jti: 'late', clientId: 'known', expiresAt: now + 600, revokedAt: now - 30 })
+    await directory.refresh()
+    expect(await directory.isRevoked('late')).toBe(true)
     directory.noteRevoked('here', now + 600)
     expect(await directory.isRevoked('here')).toBe(true)
   })

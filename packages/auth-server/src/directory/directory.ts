@@ -15,6 +15,12 @@ export interface DirectoryOptions {
   monotonicNow?: () => number
 }
 
+/**
+ * Revocations are re-read this far behind the newest one seen, so one stamped a little earlier
+ * (another instance's clock, a commit that landed late) is not skipped.
+ */
+const REVOCATION_OVERLAP_SEC = 60
+
 interface Snapshot {
   clients: Map<string, ClientRecord>
   scopeOwners: Map<string, string>
@@ -50,7 +56,7 @@ export class Directory {
     const [clients, resources, revocations] = await Promise.all([
       store.listClients(),
       store.listResourceServers(),
-      store.listRevocations(Math.max(0, this.#revocationWatermark - 1)),
+      store.listRevocations(Math.max(0, this.#revocationWatermark - REVOCATION_OVERLAP_SEC)),
     ])
     const snapshot: Snapshot = { clients: new Map(), scopeOwners: new Map(), resourceServers: new Set() }
     for (const client of clients) snapshot.clients.set(client.id, client)
