@@ -1,4 +1,5 @@
 import { text } from 'node:stream/consumers'
+import { ACCESS_TOKEN_TYP } from '@meshguard/auth-server'
 import { Command, InvalidArgumentError } from 'commander'
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
 import type { DecodedJwt, JsonObject } from '../jwt-describe.js'
@@ -27,9 +28,6 @@ export interface VerifyFlags {
 
 /** Signature algorithms `verify` accepts; anything else, `none` and HMAC included, is refused. */
 export const VERIFY_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const
-
-/** RFC 9068 §2.1: JWT access tokens carry this media type in `typ`. */
-export const ACCESS_TOKEN_TYP = 'at+jwt'
 
 const HTTP_TIMEOUT_MS = 5_000
 
