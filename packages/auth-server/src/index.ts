@@ -16,8 +16,8 @@ export type { ServerContext } from './context.js'
 export { systemClock } from './clock.js'
 export type { Clock } from './clock.js'
 export { TOKEN_EXCHANGE_GRANT, tokenTypes } from './actions/grants/token-exchange.js'
-export { actChain, actDepth } from './tokens/claims.js'
-export type { AccessTokenClaims, ActClaim } from './tokens/claims.js'
+export { actChain, actDepth, encodeAccessToken, verifyAccessToken, ACCESS_TOKEN_TYP } from '@meshguard/token'
+export type { AccessTokenClaims, ActClaim, AccessTokenResult, AccessTokenFailure, TokenSigner, VerificationKey, VerifyOptions } from '@meshguard/token'
 export {
   OAuthError,
   InvalidRequest,
@@ -34,5 +34,3 @@ export {
   meshguardErrorCodes,
 } from './errors.js'
 export type { OAuthErrorCode, MeshguardErrorCode } from './errors.js'
-export { encodeAccessToken, verifyAccessToken, ACCESS_TOKEN_TYP } from './tokens/access-token.js'
-export type { AccessTokenResult, AccessTokenFailure, TokenSigner, VerificationKey, VerifyOptions } from './tokens/access-token.js'

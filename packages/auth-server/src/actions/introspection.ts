@@ -1,9 +1,9 @@
 import type { ServerContext } from '../context.js'
 import type { FormParams } from '../http/form-params.js'
-import { actChain } from '../tokens/claims.js'
 import { inspectToken } from '../tokens/inspect-token.js'
 import { authenticate } from './authenticate.js'
 import { recordRefusal } from './record-refusal.js'
+import { actChain } from '@meshguard/token'
 
 /**
  * RFC 7662 introspection. The caller authenticates; a token that is not ours, not valid now

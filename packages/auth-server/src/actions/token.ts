@@ -2,10 +2,10 @@ import type { ServerContext } from '../context.js'
 import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import type { FormParams } from '../http/form-params.js'
 import type { ClientRecord } from '../store/store.js'
-import { actChain } from '../tokens/claims.js'
 import { authenticate } from './authenticate.js'
 import { grants } from './grants/index.js'
 import { recordRefusal } from './record-refusal.js'
+import { actChain } from '@meshguard/token'
 
 /**
  * The token endpoint (RFC 6749 §3.2): find the grant, authenticate the client, check it may use

@@ -3,7 +3,7 @@ import { generateClientSecret, hashClientSecret, MIN_CLIENT_SECRET_LENGTH } from
 import { grants } from '../actions/grants/index.js'
 import { MeshguardError } from '../errors.js'
 import type { ClientRecord, ResourceServerRecord, Store } from '../store/store.js'
-import { isScopeToken } from '../tokens/claims.js'
+import { isScopeToken } from '@meshguard/token'
 
 /** Client and resource server identifiers: printable, no spaces, at most 200 characters. */
 const IDENTIFIER = /^[A-Za-z0-9._~:/@+-]{1,200}$/

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { signingAlgorithms, type SigningAlgorithm } from '@meshguard/token'
 import { z } from 'zod'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -48,8 +49,7 @@ const integer = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max))
 const seconds = integer
 
-export const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const
-export type SigningAlgorithm = (typeof signingAlgorithms)[number]
+export { signingAlgorithms, type SigningAlgorithm }
 
 /**
  * The authorization server's configuration. Every option has a documented default;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { decodeBase64url } from './base64url.js'
+import { decodeBase64url } from '@meshguard/token'
 
 /** Secrets shorter than this are refused at registration: they must be high-entropy. */
 export const MIN_CLIENT_SECRET_LENGTH = 32

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { SigningAlgorithm } from '@meshguard/token'
 
 export interface GeneratedKey {
   kid: string

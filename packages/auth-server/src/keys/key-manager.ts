@@ -6,10 +6,10 @@ import type { AuthServerConfig } from '../config/schema.js'
 import { MeshguardError } from '../errors.js'
 import { open, seal } from '../crypto/key-encryption.js'
 import type { SigningKeyRecord, Store } from '../store/store.js'
-import type { TokenSigner, VerificationKey } from '../tokens/access-token.js'
 import { generateSigningKey } from './generate-key.js'
 import { planRotation, type RotationMode, type RotationPolicy } from './plan-rotation.js'
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.js'
+import type { TokenSigner, VerificationKey } from '@meshguard/token'
 
 export interface KeyManagerOptions {
   store: Store

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { Migrator, sql } from 'kysely'
 import type { ColumnType, Generated, Kysely, Migration } from 'kysely'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { SigningAlgorithm } from '@meshguard/token'
 import type { AuditDecision, SigningKeyState, Store } from './store.js'
 
 /** The SQL backends a {@link Store} can run on. */

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { SigningAlgorithm } from '@meshguard/token'
 
 /** A registered OAuth client. */
 export interface ClientRecord {

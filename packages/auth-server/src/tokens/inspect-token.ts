@@ -1,7 +1,6 @@
 import { epochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { verifyAccessToken, type AccessTokenFailure } from './access-token.js'
-import type { AccessTokenClaims } from './claims.js'
+import { verifyAccessToken, type AccessTokenFailure, type AccessTokenClaims } from '@meshguard/token'
 
 export type TokenInspection =
   | { active: true; claims: AccessTokenClaims }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { epochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { encodeAccessToken } from './access-token.js'
-import type { AccessTokenClaims, ActClaim } from './claims.js'
+import { encodeAccessToken, type AccessTokenClaims, type ActClaim } from '@meshguard/token'
 
 export interface AccessTokenRequest {
   subject: string

@@ -1,5 +1,5 @@
-import type { AccessTokenClaims } from './claims.js'
 
+import type { AccessTokenClaims } from '@meshguard/token'
 /**
  * Tokens whose signature and issuer were already checked, keyed by the whole token string, so
  * introspecting or exchanging the same token again skips the signature. Bounded: the oldest

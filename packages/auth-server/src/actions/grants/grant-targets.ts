@@ -1,7 +1,7 @@
 import type { ServerContext } from '../../context.js'
 import { InvalidScope, InvalidTarget } from '../../errors.js'
 import type { FormParams } from '../../http/form-params.js'
-import { parseScope } from '../../tokens/claims.js'
+import { parseScope } from '@meshguard/token'
 
 export interface TargetRequest {
   /** The `scope` parameter, or undefined when the client sent none. */

@@ -1,7 +1,7 @@
 import type { ServerContext } from '../../context.js'
 import type { FormParams } from '../../http/form-params.js'
 import type { ClientRecord } from '../../store/store.js'
-import type { AccessTokenClaims } from '../../tokens/claims.js'
+import type { AccessTokenClaims } from '@meshguard/token'
 
 export interface GrantRequest {
   client: ClientRecord

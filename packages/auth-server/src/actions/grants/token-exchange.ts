@@ -1,11 +1,11 @@
 import type { ServerContext } from '../../context.js'
 import { InvalidRequest } from '../../errors.js'
 import type { FormParams } from '../../http/form-params.js'
-import { actDepth, audienceList, type AccessTokenClaims, type ActClaim } from '../../tokens/claims.js'
 import { inspectToken } from '../../tokens/inspect-token.js'
 import { issueAccessToken } from '../../tokens/issue-access-token.js'
 import type { Grant } from './grant.js'
 import { grantTargets } from './grant-targets.js'
+import { actDepth, audienceList, type AccessTokenClaims, type ActClaim } from '@meshguard/token'
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
 

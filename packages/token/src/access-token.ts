@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
-import type { SigningAlgorithm } from '../config/schema.js'
-import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js'
-import { keyMatchesAlgorithm, signJws, verifyJws } from '../crypto/jws.js'
+import type { SigningAlgorithm } from './algorithms.js'
+import { decodeBase64url, encodeBase64url } from './base64url.js'
+import { keyMatchesAlgorithm, signJws, verifyJws } from './jws.js'
 import type { AccessTokenClaims } from './claims.js'
 
 /** RFC 9068 §2.1 media type, as the JOSE `typ` header carries it. */

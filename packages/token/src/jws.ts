@@ -1,5 +1,5 @@
 import { sign, verify, type KeyObject } from 'node:crypto'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { SigningAlgorithm } from './algorithms.js'
 
 /** Node's digest name for each JWS `alg` (EdDSA takes none). */
 const DIGEST: Record<SigningAlgorithm, string | null> = { ES256: 'sha256', RS256: 'sha256', EdDSA: null }

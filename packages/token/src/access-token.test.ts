@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose'
 import { describe, expect, it } from 'vitest'
-import type { SigningAlgorithm } from '../config/schema.js'
+import type { SigningAlgorithm } from './algorithms.js'
 import {
   ACCESS_TOKEN_TYP,
   MAX_TOKEN_LENGTH,

@@ -1,0 +1,8 @@
+export { signingAlgorithms, isSigningAlgorithm } from './algorithms.js'
+export type { SigningAlgorithm } from './algorithms.js'
+export { decodeBase64url, encodeBase64url } from './base64url.js'
+export { signJws, verifyJws, keyMatchesAlgorithm } from './jws.js'
+export { encodeAccessToken, verifyAccessToken, ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH } from './access-token.js'
+export type { AccessTokenFailure, AccessTokenResult, TokenSigner, VerificationKey, VerifyOptions } from './access-token.js'
+export { actChain, actDepth, audienceList, parseScope, isScopeToken } from './claims.js'
+export type { AccessTokenClaims, ActClaim } from './claims.js'
