@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import type { SigningAlgorithm } from './algorithms.js'
 import { decodeBase64url, encodeBase64url } from './base64url.js'
 import { keyMatchesAlgorithm, signJws, verifyJws } from './jws.js'
-import type { AccessTokenClaims } from './claims.js'
+import { audienceList, type AccessTokenClaims } from './claims.js'
+import { parseJsonObject } from './json-object.js'
 
 /** RFC 9068 §2.1 media type, as the JOSE `typ` header carries it. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
@@ -42,6 +43,7 @@ export type AccessTokenFailure =
   | 'crit'
   | 'bad_signature'
   | 'wrong_issuer'
+  | 'wrong_audience'
   | 'expired'
   | 'not_yet_valid'
   | 'issued_in_future'
@@ -56,12 +58,17 @@ export interface VerifyOptions {
   now: number
   clockToleranceSec: number
   keyFor(kid: string): VerificationKey | undefined
+  /** When set, `aud` must name at least one of these. */
+  audience?: string | readonly string[] | undefined
+  /** When set, only these `alg` values are accepted, whatever the key. */
+  algorithms?: readonly SigningAlgorithm[] | undefined
 }
 
 /**
- * Verifies an access token this server issued, following RFC 8725: compact JWS only, strict
- * base64url, `alg` bound to the key the `kid` names, `typ` exactly `at+jwt`, no `crit`, and
- * the signature checked before any claim is read.
+ * Verifies an RFC 9068 access token following RFC 8725: compact JWS only (a JWE's five parts are
+ * malformed), strict base64url, no duplicate member names, `alg` within the allow-list and bound
+ * to the key the `kid` names, `typ` exactly `at+jwt`, no `crit` and no `b64`, and the signature
+ * checked before any claim is read; then `iss`, `aud`, `exp`, `nbf` and `iat` with leeway.
  */
 export function verifyAccessToken(token: string, options: VerifyOptions): AccessTokenResult {
   if (token.length > MAX_TOKEN_LENGTH) return fail('malformed')
@@ -72,18 +79,23 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
   const signature = decodeBase64url(encodedSignature)
   if (header === undefined || signature === undefined || signature.length === 0) return fail('malformed')
 
-  if (header.crit !== undefined) return fail('crit')
+  if (header.crit !== undefined || header.b64 !== undefined) return fail('crit')
   if (typeof header.typ !== 'string' || !isAccessTokenTyp(header.typ)) return fail('wrong_typ')
   if (typeof header.kid !== 'string') return fail('unknown_kid')
   const key = options.keyFor(header.kid)
   if (key === undefined) return fail('unknown_kid')
   if (header.alg !== key.alg || !keyMatchesAlgorithm(key.alg, key.publicKey)) return fail('unsupported_alg')
+  if (options.algorithms && !options.algorithms.includes(key.alg)) return fail('unsupported_alg')
   if (!verifyJws(key.alg, key.publicKey, `${encodedHeader}.${encodedPayload}`, signature)) return fail('bad_signature')
 
   const claims = parseObject(encodedPayload)
   if (claims === undefined || !hasAccessTokenShape(claims)) return fail('malformed')
   const { now, clockToleranceSec: leeway } = options
   if (claims.iss !== options.issuer) return fail('wrong_issuer')
+  if (options.audience !== undefined) {
+    const accepted = audienceList(options.audience)
+    if (!audienceList(claims.aud).some((aud) => accepted.includes(aud))) return fail('wrong_audience')
+  }
   if (claims.exp <= now - leeway) return fail('expired')
   if (claims.nbf > now + leeway) return fail('not_yet_valid')
   if (claims.iat > now + leeway) return fail('issued_in_future')
@@ -101,13 +113,7 @@ function isAccessTokenTyp(typ: string): boolean {
 
 function parseObject(segment: string): Record<string, unknown> | undefined {
   const bytes = decodeBase64url(segment)
-  if (bytes === undefined) return undefined
-  try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'))
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
+  return bytes === undefined ? undefined : parseJsonObject(bytes.toString('utf8'))
 }
 
 function hasAccessTokenShape(claims: Record<string, unknown>): claims is Record<string, unknown> & AccessTokenClaims {

@@ -34,7 +34,7 @@ export function actChain(act: ActClaim | undefined): string[] {
   return chain
 }
 
-export function audienceList(aud: string | string[]): string[] {
+export function audienceList(aud: string | readonly string[]): readonly string[] {
   return typeof aud === 'string' ? [aud] : aud
 }
 
