@@ -13,6 +13,7 @@ export const endpointPaths = {
   token: '/oauth2/token',
   introspection: '/oauth2/introspect',
   revocation: '/oauth2/revoke',
+  revocationEvents: '/oauth2/revocations/events',
   jwks: '/.well-known/jwks.json',
 } as const
 

@@ -51,7 +51,8 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     if (!deps.store) await store.close()
     throw err
   }
-  const directory = new Directory({ store, clock, logger, ...config.state })
+  const revocations = new RevocationBus()
+  const directory = new Directory({ store, clock, logger, ...config.state, onRevocationLearnt: (event) => revocations.publish(event) })
   try {
     await directory.refresh()
   } catch (err) {
@@ -66,7 +67,7 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     clock,
     logger,
     audit: new AuditLog({ store, logger }),
-    revocations: new RevocationBus(),
+    revocations,
     metrics: new Metrics(),
     issuer: config.issuer ?? `http://${config.host}:${config.port}`,
   }

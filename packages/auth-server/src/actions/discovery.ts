@@ -15,6 +15,8 @@ export function discoveryDocument(ctx: ServerContext): Record<string, unknown> {
     jwks_uri: endpointUrl(ctx, 'jwks'),
     introspection_endpoint: endpointUrl(ctx, 'introspection'),
     revocation_endpoint: endpointUrl(ctx, 'revocation'),
+    // Meshguard extension (RFC 8414 §2 allows additional members): revocations as Server-Sent Events.
+    revocation_events_endpoint: endpointUrl(ctx, 'revocationEvents'),
     grant_types_supported: [...grants.keys()],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: AUTH_METHODS,

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { epochSeconds, type Clock } from '../clock.js'
+import type { RevocationListener } from '../events/revocation-bus.js'
 import type { ClientRecord, Store } from '../store/store.js'
 
 export interface DirectoryOptions {
@@ -11,6 +12,8 @@ export interface DirectoryOptions {
   refreshIntervalSec: number
   /** Past this age without a successful refresh, every lookup goes to the store again. */
   maxStaleSec: number
+  /** Told of each revocation first learnt from the store (made by another instance or the CLI). */
+  onRevocationLearnt?: RevocationListener
   /** Monotonic milliseconds, for the snapshot's age; `performance.now` by default. */
   monotonicNow?: () => number
 }
@@ -65,6 +68,7 @@ export class Directory {
       for (const scope of resource.scopes) snapshot.scopeOwners.set(scope, resource.id)
     }
     for (const revocation of revocations) {
+      if (!this.#revoked.has(revocation.jti)) this.#options.onRevocationLearnt?.(revocation)
       this.#revoked.set(revocation.jti, revocation.expiresAt)
       this.#revocationWatermark = Math.max(this.#revocationWatermark, revocation.revokedAt)
     }
@@ -118,6 +122,11 @@ export class Directory {
   async isRevoked(jti: string): Promise<boolean> {
     if (this.#revoked.has(jti)) return true
     return this.#fresh() ? false : this.#options.store.isRevoked(jti)
+  }
+
+  /** Every revoked `jti` still worth refusing, with when its token expires (seconds). */
+  revoked(): ReadonlyMap<string, number> {
+    return this.#revoked
   }
 
   /** A revocation this instance has just stored. */

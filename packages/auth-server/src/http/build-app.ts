@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { discoveryDocument } from '../actions/discovery.js'
 import { introspectionEndpoint } from '../actions/introspection.js'
 import { revocationEndpoint } from '../actions/revocation.js'
+import { RevocationStream } from '../actions/revocation-stream.js'
 import { tokenEndpoint } from '../actions/token.js'
 import { endpointPaths, type ServerContext } from '../context.js'
 import { InvalidRequest } from '../errors.js'
@@ -77,6 +78,16 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.get(`${prefix}${endpointPaths.jwks}`, (_request, reply) =>
     reply.type('application/json').header('cache-control', `public, max-age=${jwksMaxAge}`).send(ctx.keys.jwksJson()),
   )
+
+  const revocationStream = new RevocationStream(ctx)
+  app.get(`${prefix}${endpointPaths.revocationEvents}`, (_request, reply) => {
+    reply.hijack()
+    revocationStream.serve(reply.raw)
+  })
+  app.addHook('preClose', (done) => {
+    revocationStream.closeAll()
+    done()
+  })
 
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

@@ -1,0 +1,46 @@
+import type { ServerResponse } from 'node:http'
+import type { ServerContext } from '../context.js'
+
+/** Sent when the stream is idle, so proxies and clients can tell a live stream from a dead one. */
+const HEARTBEAT_MS = 15_000
+
+/**
+ * Revocations as Server-Sent Events, for verifiers to refuse revoked tokens without asking.
+ * Each connection first gets every revocation whose token has not yet expired, then an
+ * `event: ready`, then each new revocation as it happens, from this instance or learnt from the
+ * store. Events carry only `jti` and `exp`: nothing that identifies a client or a user.
+ */
+export class RevocationStream {
+  readonly #open = new Set<ServerResponse>()
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  serve(response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      // A stream is never followed by another request on its connection; ending it closes the socket.
+      connection: 'close',
+      'x-accel-buffering': 'no',
+    })
+    const send = (jti: string, exp: number) => response.write(`event: revoked\ndata: ${JSON.stringify({ jti, exp })}\n\n`)
+    response.write('retry: 1000\n\n')
+    for (const [jti, exp] of this.ctx.directory.revoked()) send(jti, exp)
+    response.write('event: ready\ndata: {}\n\n')
+
+    const unsubscribe = this.ctx.revocations.subscribe((event) => send(event.jti, event.expiresAt))
+    const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), HEARTBEAT_MS)
+    heartbeat.unref()
+    this.#open.add(response)
+    response.on('close', () => {
+      unsubscribe()
+      clearInterval(heartbeat)
+      this.#open.delete(response)
+    })
+  }
+
+  /** Ends every open stream, so the server can close; clients reconnect elsewhere. */
+  closeAll(): void {
+    for (const response of this.#open) response.end()
+  }
+}
