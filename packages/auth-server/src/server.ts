@@ -52,7 +52,15 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     throw err
   }
   const revocations = new RevocationBus()
-  const directory = new Directory({ store, clock, logger, ...config.state, onRevocationLearnt: (event) => revocations.publish(event) })
+  const directory = new Directory({
+    store,
+    clock,
+    logger,
+    ...config.state,
+    onRevocationLearnt: (event) => {
+      revocations.publish(event)
+    },
+  })
   try {
     await directory.refresh()
   } catch (err) {
