@@ -8,7 +8,9 @@ const HEARTBEAT_MS = 15_000
  * Revocations as Server-Sent Events, for verifiers to refuse revoked tokens without asking.
  * Each connection first gets every revocation whose token has not yet expired, then an
  * `event: ready`, then each new revocation as it happens, from this instance or learnt from the
- * store. Events carry only `jti` and `exp`: nothing that identifies a client or a user.
+ * store. `revoked` events carry only `jti` and `exp`: nothing that identifies a client or a user.
+ * A `keys` event, with the published `kid`s, tells verifiers to refetch the JWKS at once, so a
+ * key dropped by an emergency rotation stops verifying everywhere.
  */
 export class RevocationStream {
   readonly #open = new Set<ServerResponse>()
@@ -29,11 +31,13 @@ export class RevocationStream {
     response.write('event: ready\ndata: {}\n\n')
 
     const unsubscribe = this.ctx.revocations.subscribe((event) => send(event.jti, event.expiresAt))
+    const unsubscribeKeys = this.ctx.keys.onPublishedKeysChange((kids) => response.write(`event: keys\ndata: ${JSON.stringify({ kids })}\n\n`))
     const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), HEARTBEAT_MS)
     heartbeat.unref()
     this.#open.add(response)
     response.on('close', () => {
       unsubscribe()
+      unsubscribeKeys()
       clearInterval(heartbeat)
       this.#open.delete(response)
     })

@@ -39,6 +39,7 @@ export class KeyManager {
   readonly #pool: SigningKeyRecord[] = []
   /** Tokens verified against the current key set; emptied when a key leaves it. */
   readonly verifiedTokens = new VerifiedTokenCache()
+  readonly #listeners = new Set<(kids: readonly string[]) => void>()
 
   constructor(options: KeyManagerOptions) {
     this.#options = options
@@ -72,6 +73,15 @@ export class KeyManager {
   /** The JWKS document, serialised once per key-set change. */
   jwksJson(): string {
     return this.#keys.jwksJson
+  }
+
+  /**
+   * Called with the published `kid`s whenever they change (a key added or dropped, here or by
+   * another instance). @returns a function that removes the listener.
+   */
+  onPublishedKeysChange(listener: (kids: readonly string[]) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   records(): readonly SigningKeyRecord[] {
@@ -160,8 +170,13 @@ export class KeyManager {
       })
       signer = { kid: active.kid, alg: active.alg, privateKey }
     }
-    if ([...this.#keys.verification.keys()].some((kid) => !verification.has(kid))) this.verifiedTokens.clear()
+    const before = [...this.#keys.verification.keys()]
+    if (before.some((kid) => !verification.has(kid))) this.verifiedTokens.clear()
     this.#keys = { signer, verification, jwksJson: JSON.stringify({ keys: jwks }), records }
+    if (before.length !== verification.size || before.some((kid) => !verification.has(kid))) {
+      const kids = [...verification.keys()]
+      for (const listener of this.#listeners) listener(kids)
+    }
   }
 
   /** A plan takes at most two new keys (first start: one active, one next). */

@@ -13,6 +13,7 @@ import {
 } from '@meshguard/token'
 import { VerificationError, type VerificationErrorCode } from '../errors.js'
 import { JwksCache, type JwksCacheOptions } from '../jwks/jwks-cache.js'
+import { RevocationEvents } from '../revocation/revocation-events.js'
 import { TokenCache } from './token-cache.js'
 import type { VerifiedToken } from './verified-token.js'
 
@@ -27,6 +28,11 @@ export interface VerifierOptions {
   issuer: string
   /** This service's identifier: `aud` must name it (or one of these). */
   audience: string | readonly string[]
+  /**
+   * The issuer's `revocation_events_endpoint`: revoked tokens are then refused within moments,
+   * and keys dropped by an emergency rotation as soon as it is announced.
+   */
+  revocationEventsUri?: string | URL
   /** Where the issuer publishes its keys. Exactly one of `jwksUri` and `keys`. */
   jwksUri?: string | URL
   keys?: readonly StaticKey[]
@@ -92,6 +98,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keyFor = (kid: string): VerificationKey | undefined => (jwks ? jwks.keyFor(kid) : staticKeys?.get(kid))
   const cache = new TokenCache(settings.cacheSize)
   const revoked = new Map<string, number>()
+  const revoke = (jti: string, expiresAt: number) => {
+    revoked.set(jti, expiresAt)
+    cache.evict(jti)
+    const nowSec = Math.floor(now() / 1000)
+    for (const [id, exp] of revoked) if (exp < nowSec - settings.clockToleranceSec) revoked.delete(id)
+  }
+  const events =
+    options.revocationEventsUri === undefined
+      ? undefined
+      : new RevocationEvents({
+          url: new URL(options.revocationEventsUri),
+          onRevoked: revoke,
+          onKeysChanged: () => {
+            jwks?.refresh().catch(() => undefined)
+          },
+          onError: options.onError,
+        })
 
   const check = (token: string) =>
     verifyAccessToken(token, {
@@ -109,10 +132,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (token.length > settings.maxTokenLength) throw new VerificationError('ERR_TOKEN_MALFORMED', 'the token is too long')
       const nowSec = Math.floor(now() / 1000)
       const leeway = settings.clockToleranceSec
-      let verified = cache.get(token)
-      // A cached token is only as good as its key: one dropped from the key set (emergency
-      // rotation) or a key set gone stale sends it back through full verification.
-      if (verified !== undefined && keyFor(verified.kid) === undefined) verified = undefined
+      // A cached token is only as good as its key: a key dropped (emergency rotation), replaced
+      // under the same kid, or gone stale sends the token back through full verification.
+      let verified = cache.get(token, keyFor)
       if (verified !== undefined) {
         if (verified.claims.exp <= nowSec - leeway) throw refusal('expired')
         if (verified.claims.nbf > nowSec + leeway) throw refusal('not_yet_valid')
@@ -133,25 +155,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
           chain: actChain(claims.act),
           kid: result.kid,
         }
-        cache.set(token, verified)
+        cache.set(token, verified, keyFor(result.kid)!)
       }
       if (revoked.has(verified.claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
       return verified
     },
-    revoke(jti, expiresAt) {
-      revoked.set(jti, expiresAt)
-      cache.evict(jti)
-      const nowSec = Math.floor(now() / 1000)
-      for (const [id, exp] of revoked) if (exp < nowSec - settings.clockToleranceSec) revoked.delete(id)
-    },
+    revoke,
     async start() {
       await jwks?.start()
+      await events?.start()
     },
     async refreshKeys() {
       await jwks?.refresh()
     },
     close() {
       jwks?.close()
+      events?.close()
     },
   }
 }
