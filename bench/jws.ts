@@ -3,32 +3,18 @@
  * node:crypto path beside jose's SignJWT / jwtVerify on the same keys and claims, and the raw
  * node:crypto sign / verify as the ceiling. Prints ratios; asserts nothing.
  */
-import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { sign, verify } from 'node:crypto'
 import { SignJWT, jwtVerify } from 'jose'
-import { encodeAccessToken, verifyAccessToken, type AccessTokenClaims } from '@meshguard/auth-server'
+import { encodeAccessToken, verifyAccessToken, type AccessTokenClaims, type SigningAlgorithm } from '@meshguard/auth-server'
+import { keyPair, secondsFlag } from './key-pairs.js'
+import { ratePerSecond } from './measure-rate.js'
 
-type Alg = 'ES256' | 'RS256' | 'EdDSA'
+type Alg = SigningAlgorithm
 const ISSUER = 'https://auth.bench.example'
-const seconds = Number(process.argv.find((arg) => arg.startsWith('--seconds='))?.split('=')[1] ?? 2)
+const seconds = secondsFlag()
 
-function keyPair(alg: Alg): { privateKey: KeyObject; publicKey: KeyObject } {
-  if (alg === 'ES256') return generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  if (alg === 'RS256') return generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return generateKeyPairSync('ed25519')
-}
 
-/** Operations per second of a synchronous or asynchronous operation, over `seconds`. */
-async function rate(operation: () => unknown): Promise<number> {
-  for (let i = 0; i < 200; i += 1) await operation()
-  const end = performance.now() + seconds * 1000
-  let count = 0
-  const start = performance.now()
-  while (performance.now() < end) {
-    for (let i = 0; i < 100; i += 1) await operation()
-    count += 100
-  }
-  return count / ((performance.now() - start) / 1000)
-}
+const rate = (operation: () => unknown) => ratePerSecond(seconds, operation)
 
 const rows: Array<{ alg: Alg; operation: string; meshguard: number; jose: number; raw: number }> = []
 for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {

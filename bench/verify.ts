@@ -6,31 +6,19 @@
  *
  * Usage: node bench/dist/verify.js [--seconds=2]
  */
-import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { verify as cryptoVerify } from 'node:crypto'
 import { createVerifier as fastJwtVerifier } from 'fast-jwt'
 import { exportJWK, jwtVerify } from 'jose'
-import { encodeAccessToken, type AccessTokenClaims, type SigningAlgorithm } from '@meshguard/token'
+import { encodeAccessToken, type AccessTokenClaims } from '@meshguard/token'
 import { createVerifier, type StaticKey } from '@meshguard/service-kit'
+import { keyPair, secondsFlag } from './key-pairs.js'
+import { ratePerSecond } from './measure-rate.js'
 
-const seconds = Number(process.argv.find((arg) => arg.startsWith('--seconds='))?.split('=')[1] ?? 2)
+const seconds = secondsFlag()
 const ISSUER = 'https://auth.bench.example'
 
-function keyPair(alg: SigningAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
-  if (alg === 'ES256') return generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  if (alg === 'RS256') return generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return generateKeyPairSync('ed25519')
-}
 
-async function rate(operation: () => unknown): Promise<number> {
-  for (let i = 0; i < 300; i += 1) await operation()
-  let count = 0
-  const start = performance.now()
-  while (performance.now() - start < seconds * 1000) {
-    for (let i = 0; i < 100; i += 1) await operation()
-    count += 100
-  }
-  return count / ((performance.now() - start) / 1000)
-}
+const rate = (operation: () => unknown) => ratePerSecond(seconds, operation)
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(10)
 console.log(`access-token verification, one core, node ${process.version}, ${seconds}s per cell`)
