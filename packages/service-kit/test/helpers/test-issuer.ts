@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { createAuthServer, parseConfig, registerClient, registerResourceServer, type AuthServer, type ClientInput } from '@meshguard/auth-server'
+import { createAuthServer, parseConfig, registerClient, registerResourceServer, type AuthServer, type AuthServerConfigInput, type ClientInput } from '@meshguard/auth-server'
 
 /** A real Meshguard authorization server on loopback, for the service kit's tests. */
 export class TestIssuer {
@@ -14,9 +14,9 @@ export class TestIssuer {
   issuer = ''
 
   /** Starts (or restarts, on the same data directory) on `port`; 0 picks one. */
-  async start(port = 0): Promise<this> {
+  async start(port = 0, config: AuthServerConfigInput = {}): Promise<this> {
     this.server = await createAuthServer(
-      parseConfig({ port, dataDir: this.dataDir, keyEncryptionKey: this.keyEncryptionKey, log: { level: 'silent' } }),
+      parseConfig({ port, dataDir: this.dataDir, keyEncryptionKey: this.keyEncryptionKey, log: { level: 'silent' }, ...config }),
       { logger: pino({ level: 'silent' }) },
     )
     this.issuer = await this.server.listen()
