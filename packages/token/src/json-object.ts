@@ -25,8 +25,8 @@ function countTopLevelMembers(text: string): number {
       while (text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1
       if (depth === 1) {
         let next = end + 1
-        while (/\s/.test(text.charAt(next))) next += 1
-        if (text.charAt(next) === ':') members += 1
+        while (isJsonWhitespace(text.charCodeAt(next))) next += 1
+        if (text.charCodeAt(next) === 0x3a /* : */) members += 1
       }
       i = end
     } else if (char === 0x7b /* { */ || char === 0x5b /* [ */) {
@@ -36,4 +36,9 @@ function countTopLevelMembers(text: string): number {
     }
   }
   return members
+}
+
+/** RFC 8259 §2: space, tab, line feed, carriage return. */
+function isJsonWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d
 }
