@@ -25,10 +25,10 @@ export class RevocationStream {
       connection: 'close',
       'x-accel-buffering': 'no',
     })
-    const send = (jti: string, exp: number) => response.write(`event: revoked\ndata: ${JSON.stringify({ jti, exp })}\n\n`)
-    response.write('retry: 1000\n\n')
-    for (const [jti, exp] of this.ctx.directory.revoked()) send(jti, exp)
-    response.write('event: ready\ndata: {}\n\n')
+    const revoked = (jti: string, exp: number) => `event: revoked\ndata: ${JSON.stringify({ jti, exp })}\n\n`
+    const snapshot = Array.from(this.ctx.directory.revoked(), ([jti, exp]) => revoked(jti, exp))
+    response.write(`retry: 1000\n\n${snapshot.join('')}event: ready\ndata: {}\n\n`)
+    const send = (jti: string, exp: number) => response.write(revoked(jti, exp))
 
     const unsubscribe = this.ctx.revocations.subscribe((event) => send(event.jti, event.expiresAt))
     const unsubscribeKeys = this.ctx.keys.onPublishedKeysChange((kids) => response.write(`event: keys\ndata: ${JSON.stringify({ kids })}\n\n`))

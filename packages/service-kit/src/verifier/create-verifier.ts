@@ -98,10 +98,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keyFor = (kid: string): VerificationKey | undefined => (jwks ? jwks.keyFor(kid) : staticKeys?.get(kid))
   const cache = new TokenCache(settings.cacheSize)
   const revoked = new Map<string, number>()
+  let purgedAt = now()
   const revoke = (jti: string, expiresAt: number) => {
     revoked.set(jti, expiresAt)
     cache.evict(jti)
-    const nowSec = Math.floor(now() / 1000)
+    // Forget revocations of tokens that have expired anyway; at most once a minute, since a
+    // stream's snapshot delivers many revocations at once.
+    if (now() - purgedAt < 60_000) return
+    purgedAt = now()
+    const nowSec = Math.floor(purgedAt / 1000)
     for (const [id, exp] of revoked) if (exp < nowSec - settings.clockToleranceSec) revoked.delete(id)
   }
   const events =
