@@ -17,6 +17,8 @@ export const verificationErrorCodes = [
   'ERR_TOKEN_IAT_FUTURE',
   'ERR_TOKEN_REVOKED',
   'ERR_INSUFFICIENT_SCOPE',
+  'ERR_PATH_INVALID',
+  'ERR_ROUTE_UNKNOWN',
   'ERR_JWKS_UNAVAILABLE',
 ] as const
 

@@ -1,7 +1,7 @@
 import type { VerificationError, VerificationErrorCode } from './errors.js'
 
 export interface HttpRefusal {
-  status: 401 | 403 | 503
+  status: 400 | 401 | 403 | 404 | 503
   /** The RFC 6750 §3 challenge. */
   wwwAuthenticate: string
   body: { error: string; error_description: string }
@@ -26,6 +26,10 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
         body: { error: 'insufficient_scope', error_description: description },
       }
     }
+    case 'ERR_PATH_INVALID':
+      return { status: 400, wwwAuthenticate: realm, body: { error: 'invalid_request', error_description: description } }
+    case 'ERR_ROUTE_UNKNOWN':
+      return { status: 404, wwwAuthenticate: realm, body: { error: 'not_found', error_description: description } }
     case 'ERR_JWKS_UNAVAILABLE':
       return { status: 503, wwwAuthenticate: realm, body: { error: 'temporarily_unavailable', error_description: description } }
     case 'ERR_TOKEN_MALFORMED':
@@ -49,10 +53,12 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
 }
 
 /** gRPC status codes (grpc/status.h) each verification error maps to. */
-export const grpcStatus = { UNAUTHENTICATED: 16, PERMISSION_DENIED: 7, UNAVAILABLE: 14 } as const
+export const grpcStatus = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const
 
 export function grpcStatusOf(code: VerificationErrorCode): (typeof grpcStatus)[keyof typeof grpcStatus] {
   if (code === 'ERR_INSUFFICIENT_SCOPE') return grpcStatus.PERMISSION_DENIED
+  if (code === 'ERR_PATH_INVALID') return grpcStatus.INVALID_ARGUMENT
+  if (code === 'ERR_ROUTE_UNKNOWN') return grpcStatus.UNIMPLEMENTED
   if (code === 'ERR_JWKS_UNAVAILABLE') return grpcStatus.UNAVAILABLE
   return grpcStatus.UNAUTHENTICATED
 }
