@@ -19,6 +19,8 @@ export const verificationErrorCodes = [
   'ERR_INSUFFICIENT_SCOPE',
   'ERR_PATH_INVALID',
   'ERR_ROUTE_UNKNOWN',
+  'ERR_CHAIN_REFUSED',
+  'ERR_REQUEST_INVALID',
   'ERR_JWKS_UNAVAILABLE',
 ] as const
 

@@ -26,6 +26,9 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
         body: { error: 'insufficient_scope', error_description: description },
       }
     }
+    case 'ERR_CHAIN_REFUSED':
+      return { status: 403, wwwAuthenticate: realm, body: { error: 'access_denied', error_description: description } }
+    case 'ERR_REQUEST_INVALID':
     case 'ERR_PATH_INVALID':
       return { status: 400, wwwAuthenticate: realm, body: { error: 'invalid_request', error_description: description } }
     case 'ERR_ROUTE_UNKNOWN':
@@ -56,7 +59,8 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
 export const grpcStatus = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const
 
 export function grpcStatusOf(code: VerificationErrorCode): (typeof grpcStatus)[keyof typeof grpcStatus] {
-  if (code === 'ERR_INSUFFICIENT_SCOPE') return grpcStatus.PERMISSION_DENIED
+  if (code === 'ERR_INSUFFICIENT_SCOPE' || code === 'ERR_CHAIN_REFUSED') return grpcStatus.PERMISSION_DENIED
+  if (code === 'ERR_REQUEST_INVALID') return grpcStatus.INVALID_ARGUMENT
   if (code === 'ERR_PATH_INVALID') return grpcStatus.INVALID_ARGUMENT
   if (code === 'ERR_ROUTE_UNKNOWN') return grpcStatus.UNIMPLEMENTED
   if (code === 'ERR_JWKS_UNAVAILABLE') return grpcStatus.UNAVAILABLE

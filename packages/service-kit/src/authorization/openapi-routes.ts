@@ -19,6 +19,11 @@ export interface RouteDecision {
   public: boolean
   /** Any one of these scope sets suffices; `[[]]` means any valid token. */
   alternatives: string[][]
+  /**
+   * `x-meshguard-chain`: the delegation chain the caller's token must carry exactly, most recent
+   * actor first (`["order-service", "cart-service"]`: order-service acting for cart-service).
+   */
+  chain: string[] | undefined
 }
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
@@ -88,7 +93,11 @@ function compile(path: string, item: Record<string, unknown>, fallback: Security
   const methods = new Map<string, RouteDecision>()
   for (const [method, operation] of Object.entries(item)) {
     if (!METHODS.has(method)) continue
-    const op = operation as { operationId?: unknown; security?: unknown; 'x-meshguard-public'?: unknown }
+    const op = operation as { operationId?: unknown; security?: unknown; 'x-meshguard-public'?: unknown; 'x-meshguard-chain'?: unknown }
+    const chain = op['x-meshguard-chain']
+    if (chain !== undefined && !(Array.isArray(chain) && chain.length > 0 && chain.every((s) => typeof s === 'string'))) {
+      throw new TypeError(`${method.toUpperCase()} ${path}: x-meshguard-chain must be a non-empty list of client ids`)
+    }
     const security = op.security === undefined ? fallback : checkSecurity(op.security, `${method.toUpperCase()} ${path}`)
     const isPublic = op['x-meshguard-public'] === true || (Array.isArray(op.security) && op.security.length === 0)
     methods.set(method, {
@@ -97,6 +106,7 @@ function compile(path: string, item: Record<string, unknown>, fallback: Security
       operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
       public: isPublic,
       alternatives: isPublic ? [] : security.map((requirement) => [...new Set(Object.values(requirement).flat())]),
+      chain,
     })
   }
   return { segments, literals: segments.filter((s) => s !== undefined).length, methods }

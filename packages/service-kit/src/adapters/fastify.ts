@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify'
+import { authorizeRequest, type AuthorizeOptions, type RequestAuth } from '../authorization/authorize-request.js'
+import { refuse } from './refuse.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    meshguard: RequestAuth | null
+  }
+}
+
+export interface FastifyMeshguardOptions extends AuthorizeOptions {
+  onError?: (err: Error) => void
+}
+
+/**
+ * Fastify plugin: every request is authorised in `onRequest`, before routing work, on the raw
+ * URL. The result is on `request.meshguard`. Applies to the whole instance it is registered on.
+ *
+ * @example
+ * await app.register(meshguardFastify, { routes, verifier })
+ */
+export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguardOptions, done: (err?: Error) => void): void {
+  app.decorateRequest('meshguard', null)
+  app.addHook('onRequest', async (request, reply) => {
+    const { raw } = request
+    try {
+      request.meshguard = await authorizeRequest({ method: raw.method ?? 'GET', url: raw.url ?? '/', headers: raw.headers, rawHeaders: raw.rawHeaders }, options)
+    } catch (err) {
+      reply.hijack()
+      refuse(reply.raw, err, options.onError)
+    }
+  })
+  done()
+}
+// Like fastify-plugin: the hook belongs to the instance the plugin is registered on, not a child.
+Object.assign(meshguardFastify, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'meshguard' })
