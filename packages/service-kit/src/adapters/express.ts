@@ -18,7 +18,7 @@ type ConnectRequest = IncomingMessage & { originalUrl?: string; meshguard?: Requ
 export function meshguard(options: ConnectOptions): (request: ConnectRequest, response: ServerResponse, next: (err?: unknown) => void) => void {
   return (request, response, next) => {
     const url = request.originalUrl ?? request.url ?? '/'
-    authorizeRequest({ method: request.method ?? 'GET', url, headers: request.headers, rawHeaders: request.rawHeaders }, options).then(
+    authorizeRequest({ method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders }, options).then(
       (auth) => {
         request.meshguard = auth
         next()

@@ -24,7 +24,7 @@ export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguard
   app.addHook('onRequest', async (request, reply) => {
     const { raw } = request
     try {
-      request.meshguard = await authorizeRequest({ method: raw.method ?? 'GET', url: raw.url ?? '/', headers: raw.headers, rawHeaders: raw.rawHeaders }, options)
+      request.meshguard = await authorizeRequest({ method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders }, options)
     } catch (err) {
       reply.hijack()
       refuse(reply.raw, err, options.onError)

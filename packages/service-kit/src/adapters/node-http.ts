@@ -17,7 +17,7 @@ export function withMeshguard(
   handler: (request: IncomingMessage, response: ServerResponse, auth: RequestAuth) => void | Promise<void>,
 ): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
-    authorizeRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, rawHeaders: request.rawHeaders }, options).then(
+    authorizeRequest({ method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders }, options).then(
       (auth) => handler(request, response, auth),
       (err: unknown) => {
         refuse(response, err, options.onError)

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { VerificationError } from '../errors.js'
 import type { Verifier } from '../verifier/create-verifier.js'
 import type { VerifiedToken } from '../verifier/verified-token.js'
@@ -24,11 +23,12 @@ const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i
 
 /**
  * Everything a request passes before its handler, the same for every adapter: the operation from
- * the raw path and method, one `Authorization: Bearer` token verified, the `X-Scope-Token` rule for
+ * the raw path and method, one `Authorization: Bearer` token verified (raw headers, so a repeated
+ * one is seen), the `X-Scope-Token` rule for
  * scopes, and the operation's chain policy. Rejects with a {@link VerificationError}.
  */
 export async function authorizeRequest(
-  request: { method: string; url: string; headers: IncomingHttpHeaders; rawHeaders: readonly string[] },
+  request: { method: string; url: string; rawHeaders: readonly string[] },
   { routes, verifier }: AuthorizeOptions,
 ): Promise<RequestAuth> {
   const queryAt = request.url.indexOf('?')
