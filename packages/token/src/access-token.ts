@@ -97,7 +97,7 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
     if (!audienceList(claims.aud).some((aud) => accepted.includes(aud))) return fail('wrong_audience')
   }
   if (claims.exp <= now - leeway) return fail('expired')
-  if (claims.nbf > now + leeway) return fail('not_yet_valid')
+  if (claims.nbf !== undefined && claims.nbf > now + leeway) return fail('not_yet_valid')
   if (claims.iat > now + leeway) return fail('issued_in_future')
   return { ok: true, kid: header.kid, claims }
 }
@@ -126,7 +126,7 @@ function hasAccessTokenShape(claims: Record<string, unknown>): claims is Record<
     typeof claims.scope === 'string' &&
     Number.isFinite(claims.exp) &&
     Number.isFinite(claims.iat) &&
-    Number.isFinite(claims.nbf) &&
+    (claims.nbf === undefined || Number.isFinite(claims.nbf)) &&
     (typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))
   )
 }

@@ -11,7 +11,8 @@ export interface AccessTokenClaims {
   aud: string | string[]
   exp: number
   iat: number
-  nbf: number
+  /** Optional in RFC 9068 (§2.2); Meshguard always sets it. */
+  nbf?: number
   jti: string
   client_id: string
   scope: string

@@ -22,7 +22,7 @@ export async function inspectToken(ctx: ServerContext, token: string): Promise<T
     cache.set(token, claims)
   } else if (claims.exp <= now - leeway) {
     return { active: false, reason: 'expired' }
-  } else if (claims.nbf > now + leeway) {
+  } else if (claims.nbf !== undefined && claims.nbf > now + leeway) {
     return { active: false, reason: 'not_yet_valid' }
   }
   if (await ctx.directory.isRevoked(claims.jti)) return { active: false, reason: 'revoked' }

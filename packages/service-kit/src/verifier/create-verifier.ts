@@ -142,7 +142,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       let verified = cache.get(token, keyFor)
       if (verified !== undefined) {
         if (verified.claims.exp <= nowSec - leeway) throw refusal('expired')
-        if (verified.claims.nbf > nowSec + leeway) throw refusal('not_yet_valid')
+        if (verified.claims.nbf !== undefined && verified.claims.nbf > nowSec + leeway) throw refusal('not_yet_valid')
       } else {
         let result = check(token)
         if (!result.ok && result.reason === 'unknown_kid' && jwks) {
