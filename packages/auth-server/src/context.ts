@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { AuditLog } from './audit/audit-log.js'
 import type { Clock } from './clock.js'
 import type { AuthServerConfig } from './config/schema.js'
+import type { AccessTokenClaims, TokenCache } from '@meshguard/token'
 import type { Directory } from './directory/directory.js'
 import type { RevocationBus } from './events/revocation-bus.js'
 import type { KeyManager } from './keys/key-manager.js'
@@ -29,6 +30,8 @@ export interface ServerContext {
   readonly clock: Clock
   readonly audit: AuditLog
   readonly revocations: RevocationBus
+  /** Tokens whose signature was checked, for introspection and exchange to skip it. */
+  readonly verifiedTokens: TokenCache<AccessTokenClaims>
   readonly metrics: Metrics
   readonly logger: Logger
   /** The exact issuer identifier; fixed once the server listens. */

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino'
+import { TokenCache, type AccessTokenClaims } from '@meshguard/token'
 import { AuditLog } from './audit/audit-log.js'
 import { systemClock, type Clock } from './clock.js'
 import type { AuthServerConfig } from './config/schema.js'
@@ -76,6 +77,7 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     logger,
     audit: new AuditLog({ store, logger }),
     revocations,
+    verifiedTokens: new TokenCache<AccessTokenClaims>(10_000),
     metrics: new Metrics(),
     issuer: config.issuer ?? `http://${config.host}:${config.port}`,
   }

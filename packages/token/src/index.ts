@@ -6,3 +6,5 @@ export { encodeAccessToken, verifyAccessToken, ACCESS_TOKEN_TYP, MAX_TOKEN_LENGT
 export type { AccessTokenFailure, AccessTokenResult, TokenSigner, VerificationKey, VerifyOptions } from './access-token.js'
 export { actChain, actDepth, audienceList, parseScope, isScopeToken } from './claims.js'
 export type { AccessTokenClaims, ActClaim } from './claims.js'
+export { TokenCache } from './token-cache.js'
+export type { VerifiedWith } from './token-cache.js'

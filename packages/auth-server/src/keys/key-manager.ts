@@ -8,7 +8,6 @@ import { open, seal } from '../crypto/key-encryption.js'
 import type { SigningKeyRecord, Store } from '../store/store.js'
 import { generateSigningKey } from './generate-key.js'
 import { planRotation, type RotationMode, type RotationPolicy } from './plan-rotation.js'
-import { VerifiedTokenCache } from '../tokens/verified-token-cache.js'
 import type { TokenSigner, VerificationKey } from '@meshguard/token'
 
 export interface KeyManagerOptions {
@@ -37,8 +36,6 @@ export class KeyManager {
   #timer: NodeJS.Timeout | undefined
   /** Keys generated ahead of need, so planning a rotation stays synchronous. */
   readonly #pool: SigningKeyRecord[] = []
-  /** Tokens verified against the current key set; emptied when a key leaves it. */
-  readonly verifiedTokens = new VerifiedTokenCache()
   readonly #listeners = new Set<(kids: readonly string[]) => void>()
 
   constructor(options: KeyManagerOptions) {
@@ -171,7 +168,6 @@ export class KeyManager {
       signer = { kid: active.kid, alg: active.alg, privateKey }
     }
     const before = [...this.#keys.verification.keys()]
-    if (before.some((kid) => !verification.has(kid))) this.verifiedTokens.clear()
     this.#keys = { signer, verification, jwksJson: JSON.stringify({ keys: jwks }), records }
     if (before.length !== verification.size || before.some((kid) => !verification.has(kid))) {
       const kids = [...verification.keys()]

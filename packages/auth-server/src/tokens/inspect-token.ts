@@ -7,19 +7,20 @@ export type TokenInspection =
   | { active: false; reason: AccessTokenFailure | 'revoked' }
 
 /**
- * Whether a token is one of ours, valid now and not revoked. A token verified before is taken
- * from the key manager's verified-token cache; its times and revocation are checked every time.
+ * Whether a token is one of ours, valid now and not revoked. A token verified before, by a key
+ * still published, is taken from the verified-token cache; its times and revocation are checked
+ * every time.
  */
 export async function inspectToken(ctx: ServerContext, token: string): Promise<TokenInspection> {
   const now = epochSeconds(ctx.clock)
   const leeway = ctx.config.tokens.clockToleranceSec
-  const cache = ctx.keys.verifiedTokens
-  let claims = cache.get(token)
+  const keyFor = (kid: string) => ctx.keys.verificationKey(kid)
+  let claims = ctx.verifiedTokens.get(token, keyFor)
   if (claims === undefined) {
-    const result = verifyAccessToken(token, { issuer: ctx.issuer, now, clockToleranceSec: leeway, keyFor: (kid) => ctx.keys.verificationKey(kid) })
+    const result = verifyAccessToken(token, { issuer: ctx.issuer, now, clockToleranceSec: leeway, keyFor })
     if (!result.ok) return { active: false, reason: result.reason }
     claims = result.claims
-    cache.set(token, claims)
+    ctx.verifiedTokens.set(token, claims, { jti: claims.jti, kid: result.kid, key: keyFor(result.kid)! })
   } else if (claims.exp <= now - leeway) {
     return { active: false, reason: 'expired' }
   } else if (claims.nbf !== undefined && claims.nbf > now + leeway) {

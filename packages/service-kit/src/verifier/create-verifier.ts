@@ -6,6 +6,7 @@ import {
   keyMatchesAlgorithm,
   MAX_TOKEN_LENGTH,
   signingAlgorithms,
+  TokenCache,
   verifyAccessToken,
   type AccessTokenFailure,
   type SigningAlgorithm,
@@ -14,7 +15,6 @@ import {
 import { VerificationError, type VerificationErrorCode } from '../errors.js'
 import { JwksCache, type JwksCacheOptions } from '../jwks/jwks-cache.js'
 import { RevocationEvents } from '../revocation/revocation-events.js'
-import { TokenCache } from './token-cache.js'
 import type { VerifiedToken } from './verified-token.js'
 
 /** A public JWK given directly instead of a JWKS endpoint. */
@@ -96,7 +96,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     : undefined
   const staticKeys = jwks ? undefined : importStaticKeys(options.keys ?? [], settings.algorithms)
   const keyFor = (kid: string): VerificationKey | undefined => (jwks ? jwks.keyFor(kid) : staticKeys?.get(kid))
-  const cache = new TokenCache(settings.cacheSize)
+  const cache = new TokenCache<VerifiedToken>(settings.cacheSize)
   const revoked = new Map<string, number>()
   let purgedAt = now()
   const revoke = (jti: string, expiresAt: number) => {
@@ -160,7 +160,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           chain: actChain(claims.act),
           kid: result.kid,
         }
-        cache.set(token, verified, keyFor(result.kid)!)
+        cache.set(token, verified, { jti: claims.jti, kid: result.kid, key: keyFor(result.kid)! })
       }
       if (revoked.has(verified.claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
       return verified
