@@ -9,6 +9,8 @@ export interface RequestAuth {
   operation: RouteDecision
   /** The caller's token: identity, custom claims, chain. Undefined on public routes. */
   caller: VerifiedToken | undefined
+  /** The caller's token as presented, to forward or exchange on an outbound call. */
+  callerToken: string | undefined
   /** The verified `X-Scope-Token`, when one was sent and valid. */
   scopeToken: VerifiedToken | undefined
   grantedBy: 'scope-token' | 'caller' | 'public'
@@ -33,7 +35,7 @@ export async function authorizeRequest(
 ): Promise<RequestAuth> {
   const queryAt = request.url.indexOf('?')
   const operation = routes.match(request.method, queryAt < 0 ? request.url : request.url.slice(0, queryAt))
-  if (operation.public) return { operation, caller: undefined, scopeToken: undefined, grantedBy: 'public' }
+  if (operation.public) return { operation, caller: undefined, callerToken: undefined, scopeToken: undefined, grantedBy: 'public' }
 
   const authorization = single(request.rawHeaders, 'authorization')
   if (authorization === undefined) throw new VerificationError('ERR_TOKEN_MISSING', 'no access token was presented')
@@ -48,7 +50,7 @@ export async function authorizeRequest(
   if (operation.chain !== undefined && !sameChain(operation.chain, caller.chain)) {
     throw new VerificationError('ERR_CHAIN_REFUSED', `this operation accepts only calls through ${operation.chain.join(' acting for ')}`)
   }
-  return { operation, caller, scopeToken, grantedBy }
+  return { operation, caller, callerToken, scopeToken, grantedBy }
 }
 
 /** A header's one value; a repeated header is refused rather than guessed at. */
