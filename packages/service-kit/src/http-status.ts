@@ -59,10 +59,14 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
 export const grpcStatus = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const
 
 export function grpcStatusOf(code: VerificationErrorCode): (typeof grpcStatus)[keyof typeof grpcStatus] {
-  if (code === 'ERR_INSUFFICIENT_SCOPE' || code === 'ERR_CHAIN_REFUSED') return grpcStatus.PERMISSION_DENIED
-  if (code === 'ERR_REQUEST_INVALID') return grpcStatus.INVALID_ARGUMENT
-  if (code === 'ERR_PATH_INVALID') return grpcStatus.INVALID_ARGUMENT
-  if (code === 'ERR_ROUTE_UNKNOWN') return grpcStatus.UNIMPLEMENTED
-  if (code === 'ERR_JWKS_UNAVAILABLE') return grpcStatus.UNAVAILABLE
-  return grpcStatus.UNAUTHENTICATED
+  return grpcStatus[grpcStatusNameOf(code)]
+}
+
+/** The name of the gRPC status a verification error maps to, as grpc-js's `status` enum spells it. */
+export function grpcStatusNameOf(code: VerificationErrorCode): keyof typeof grpcStatus {
+  if (code === 'ERR_INSUFFICIENT_SCOPE' || code === 'ERR_CHAIN_REFUSED') return 'PERMISSION_DENIED'
+  if (code === 'ERR_REQUEST_INVALID' || code === 'ERR_PATH_INVALID') return 'INVALID_ARGUMENT'
+  if (code === 'ERR_ROUTE_UNKNOWN') return 'UNIMPLEMENTED'
+  if (code === 'ERR_JWKS_UNAVAILABLE') return 'UNAVAILABLE'
+  return 'UNAUTHENTICATED'
 }

@@ -62,6 +62,12 @@ export interface Verifier {
    * tokens included, at the next fetch: this one, an unknown `kid`'s, or the background refresh.
    */
   refreshKeys(): Promise<void>
+  /**
+   * Calls `listener` whenever tokens verified before may have stopped being valid: with the `jti`
+   * when a revocation arrives, without one when the issuer's keys changed. Long-lived calls
+   * re-verify their token then. Returns the function that removes the listener.
+   */
+  onInvalidate(listener: (revokedJti?: string) => void): () => void
   close(): void
 }
 
@@ -98,10 +104,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keyFor = (kid: string): VerificationKey | undefined => (jwks ? jwks.keyFor(kid) : staticKeys?.get(kid))
   const cache = new TokenCache<VerifiedToken>(settings.cacheSize)
   const revoked = new Map<string, number>()
+  const invalidated = new Set<(revokedJti?: string) => void>()
+  const notify = (revokedJti?: string) => {
+    for (const listener of invalidated) listener(revokedJti)
+  }
   let purgedAt = now()
   const revoke = (jti: string, expiresAt: number) => {
     revoked.set(jti, expiresAt)
     cache.evict(jti)
+    notify(jti)
     // Forget revocations of tokens that have expired anyway; at most once a minute, since a
     // stream's snapshot delivers many revocations at once.
     if (now() - purgedAt < 60_000) return
@@ -116,7 +127,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
           url: new URL(options.revocationEventsUri),
           onRevoked: revoke,
           onKeysChanged: () => {
-            jwks?.refresh().catch(() => undefined)
+            jwks?.refresh().then(() => {
+              notify()
+            }, () => undefined)
           },
           onError: options.onError,
         })
@@ -172,6 +185,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     async refreshKeys() {
       await jwks?.refresh()
+      notify()
+    },
+    onInvalidate(listener) {
+      invalidated.add(listener)
+      return () => {
+        invalidated.delete(listener)
+      }
     },
     close() {
       jwks?.close()
