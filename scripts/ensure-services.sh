@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite talks to are running on 127.0.0.1:
-# PostgreSQL on 5432 (trust authentication for local connections) and Redis on 6379.
+# PostgreSQL on 5432 (trust authentication for local connections) and Redis on 6379; and the
+# openssl command, the independent tool the PKI tests check certificates with.
 # Starts them when installed but stopped; installs them from Debian's packages when missing
 # (needs root). Idempotent and quick when everything is already up.
 set -euo pipefail
@@ -63,5 +64,12 @@ ensure_redis() {
   wait_for_port 6379 || { log "Redis did not come up on 127.0.0.1:6379"; exit 1; }
 }
 
+ensure_openssl() {
+  if have openssl; then return 0; fi
+  log "installing openssl from Debian's packages"
+  apt_install openssl
+}
+
 ensure_postgres
 ensure_redis
+ensure_openssl
