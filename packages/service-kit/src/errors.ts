@@ -36,3 +36,37 @@ export class VerificationError extends Error {
     this.name = 'VerificationError'
   }
 }
+
+/**
+ * Why the outbound client could not get a token. `ERR_TOKEN_ENDPOINT` is an answer from the
+ * token endpoint other than a token (its RFC 6749 §5.2 `error` in `oauthError` when it sent one);
+ * `ERR_TOKEN_ENDPOINT_UNREACHABLE` is no answer at all (connection, TLS or timeout);
+ * `ERR_TOKEN_RESPONSE_INVALID` is a success response that is not a usable bearer token (§5.1).
+ */
+export const outboundErrorCodes = ['ERR_TOKEN_ENDPOINT', 'ERR_TOKEN_ENDPOINT_UNREACHABLE', 'ERR_TOKEN_RESPONSE_INVALID'] as const
+
+export type OutboundErrorCode = (typeof outboundErrorCodes)[number]
+
+/**
+ * A token the outbound client needed and could not get, with a stable `code` to switch on.
+ *
+ * @example
+ * if (err instanceof OutboundError && err.oauthError === 'invalid_client') log.error('the client secret was refused')
+ */
+export class OutboundError extends Error {
+  /** The token endpoint's HTTP status, when it answered. */
+  readonly status: number | undefined
+  /** The OAuth `error` from the token endpoint's JSON body (RFC 6749 §5.2), e.g. `invalid_client`. */
+  readonly oauthError: string | undefined
+
+  constructor(
+    readonly code: OutboundErrorCode,
+    message: string,
+    details: { status?: number; oauthError?: string | undefined; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = 'OutboundError'
+    this.status = details.status
+    this.oauthError = details.oauthError
+  }
+}
