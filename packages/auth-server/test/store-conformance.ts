@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { JWK } from 'jose'
+import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../src/errors.js'
 import type { AuditEvent, ClientRecord, SigningKeyRecord, SigningKeyState, Store } from '../src/store/store.js'
 
@@ -38,6 +39,32 @@ function signingKey(kid: string, state: SigningKeyState, overrides: Partial<Sign
     activatedAt: state === 'active' ? NOW : null,
     retiredAt: null,
     expiresAt: null,
+    ...overrides,
+  }
+}
+
+function joinToken(tokenHash: string, overrides: Partial<JoinTokenRecord> = {}): JoinTokenRecord {
+  return {
+    tokenHash,
+    spiffeId: 'spiffe://mesh.internal/orders',
+    dnsNames: ['orders.internal', 'orders.prod.svc'],
+    createdAt: NOW,
+    expiresAt: NOW + 3600,
+    usedAt: null,
+    ...overrides,
+  }
+}
+
+function certificate(serialNumber: string, overrides: Partial<CertificateRecord> = {}): CertificateRecord {
+  return {
+    serialNumber,
+    spiffeId: 'spiffe://mesh.internal/orders',
+    kind: 'join',
+    notBefore: NOW - 60,
+    notAfter: NOW + 3600,
+    issuedAt: NOW,
+    revokedAt: null,
+    revocationReason: null,
     ...overrides,
   }
 }
@@ -245,6 +272,136 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
       })
     })
 
+    describe('CA join tokens', () => {
+      it('redeems a token once, returning it marked used', async () => {
+        await store.createJoinToken(joinToken('h1'))
+        expect(await store.redeemJoinToken('h1', NOW + 10)).toStrictEqual(joinToken('h1', { usedAt: NOW + 10 }))
+        expect(await store.redeemJoinToken('h1', NOW + 11)).toBeUndefined()
+        expect(await store.redeemJoinToken('unknown', NOW + 10)).toBeUndefined()
+      })
+
+      it('refuses a token from its expiry on, without using it up', async () => {
+        await store.createJoinToken(joinToken('h1', { expiresAt: NOW }))
+        expect(await store.redeemJoinToken('h1', NOW)).toBeUndefined()
+        expect(await store.redeemJoinToken('h1', NOW + 1)).toBeUndefined()
+        expect(await store.redeemJoinToken('h1', NOW - 1)).toStrictEqual(
+          joinToken('h1', { expiresAt: NOW, usedAt: NOW - 1 }),
+        )
+      })
+
+      it('redeems exactly one of 20 concurrent redemptions', async () => {
+        await store.createJoinToken(joinToken('race'))
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.redeemJoinToken('race', NOW)))
+        expect(results.filter((result) => result !== undefined)).toStrictEqual([joinToken('race', { usedAt: NOW })])
+      })
+
+      it('redeems exactly one of 20 concurrent redemptions through two connections', async () => {
+        const other = await connect()
+        await store.createJoinToken(joinToken('race'))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).redeemJoinToken('race', NOW)),
+        )
+        expect(results.filter((result) => result !== undefined)).toStrictEqual([joinToken('race', { usedAt: NOW })])
+      })
+
+      it('rejects a duplicate token hash and keeps the first token', async () => {
+        await store.createJoinToken(joinToken('h1'))
+        const error = await store
+          .createJoinToken(joinToken('h1', { spiffeId: 'spiffe://mesh.internal/rival' }))
+          .catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(MeshguardError)
+        expect(error).toEqual(conflict('"h1"'))
+        expect(await store.redeemJoinToken('h1', NOW)).toStrictEqual(joinToken('h1', { usedAt: NOW }))
+      })
+    })
+
+    describe('CA certificates', () => {
+      it('round-trips certificates with every field and rejects a duplicate serial number', async () => {
+        const revoked = certificate('0a3f', {
+          kind: 'offline',
+          notBefore: NOW - 120,
+          notAfter: NOW + 86_400,
+          issuedAt: NOW - 100,
+          revokedAt: NOW - 5,
+          revocationReason: 'keyCompromise',
+        })
+        await store.recordCertificate(certificate('01'))
+        await store.recordCertificate(revoked)
+        expect(await store.getCertificate('01')).toStrictEqual(certificate('01'))
+        expect(await store.getCertificate('0a3f')).toStrictEqual(revoked)
+        expect(await store.getCertificate('ff')).toBeUndefined()
+        await expect(store.recordCertificate(certificate('01', { kind: 'renewal' }))).rejects.toEqual(conflict('"01"'))
+        expect(await store.getCertificate('01')).toStrictEqual(certificate('01'))
+      })
+
+      it('revokes a certificate once, keeping the first time and reason', async () => {
+        await store.recordCertificate(certificate('01'))
+        expect(await store.revokeCertificate('01', NOW + 5, 'keyCompromise')).toBe(true)
+        expect(await store.revokeCertificate('01', NOW + 9, 'superseded')).toBe(false)
+        expect(await store.revokeCertificate('ff', NOW + 5, 'keyCompromise')).toBe(false)
+        expect(await store.getCertificate('01')).toStrictEqual(
+          certificate('01', { revokedAt: NOW + 5, revocationReason: 'keyCompromise' }),
+        )
+      })
+
+      it('revokes exactly once under 20 concurrent revocations', async () => {
+        await store.recordCertificate(certificate('01'))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.revokeCertificate('01', NOW, 'keyCompromise')),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+      })
+
+      it('lists the revoked certificates not yet expired, oldest revocation first', async () => {
+        await store.recordCertificate(certificate('01'))
+        await store.recordCertificate(certificate('02', { notAfter: NOW }))
+        await store.recordCertificate(certificate('03', { notAfter: NOW - 1 }))
+        await store.recordCertificate(certificate('04'))
+        await store.revokeCertificate('01', NOW - 10, 'keyCompromise')
+        await store.revokeCertificate('02', NOW - 20, 'superseded')
+        await store.revokeCertificate('03', NOW - 30, 'keyCompromise')
+        expect(await store.listRevokedCertificates(NOW)).toStrictEqual([
+          certificate('02', { notAfter: NOW, revokedAt: NOW - 20, revocationReason: 'superseded' }),
+          certificate('01', { revokedAt: NOW - 10, revocationReason: 'keyCompromise' }),
+        ])
+        expect(await store.listRevokedCertificates(NOW + 3601)).toStrictEqual([])
+      })
+    })
+
+    describe('CA purge', () => {
+      it('drops expired join tokens and certificates and keeps live ones', async () => {
+        await store.createJoinToken(joinToken('expired', { expiresAt: NOW - 1 }))
+        await store.createJoinToken(joinToken('edge', { expiresAt: NOW }))
+        await store.createJoinToken(joinToken('live'))
+        await store.createJoinToken(joinToken('used'))
+        await store.redeemJoinToken('used', NOW - 50)
+        const expired = certificate('01', { notAfter: NOW - 1, revokedAt: NOW - 9, revocationReason: 'superseded' })
+        await store.recordCertificate(expired)
+        await store.recordCertificate(certificate('02', { notAfter: NOW }))
+        await store.recordCertificate(certificate('03'))
+        await store.purgeExpiredCaRecords(NOW)
+
+        await expect(store.createJoinToken(joinToken('expired'))).resolves.toBeUndefined()
+        await expect(store.createJoinToken(joinToken('edge'))).rejects.toEqual(conflict('"edge"'))
+        await expect(store.createJoinToken(joinToken('used'))).rejects.toEqual(conflict('"used"'))
+        expect(await store.redeemJoinToken('used', NOW)).toBeUndefined()
+        expect(await store.redeemJoinToken('live', NOW)).toStrictEqual(joinToken('live', { usedAt: NOW }))
+        expect(await store.getCertificate('01')).toBeUndefined()
+        expect(await store.getCertificate('02')).toStrictEqual(certificate('02', { notAfter: NOW }))
+        expect(await store.getCertificate('03')).toStrictEqual(certificate('03'))
+      })
+
+      it('is part of purgeExpired', async () => {
+        await store.createJoinToken(joinToken('expired', { expiresAt: NOW - 1 }))
+        await store.recordCertificate(certificate('01', { notAfter: NOW - 1 }))
+        await store.recordCertificate(certificate('02'))
+        await store.purgeExpired(NOW)
+        await expect(store.createJoinToken(joinToken('expired'))).resolves.toBeUndefined()
+        expect(await store.getCertificate('01')).toBeUndefined()
+        expect(await store.getCertificate('02')).toStrictEqual(certificate('02'))
+      })
+    })
+
     describe('audit', () => {
       it('round-trips events with their delegation chain and details', async () => {
         const full: AuditEvent = {
@@ -286,6 +443,11 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         await store.revokeToken(revocation)
         await store.consumeAssertionJti('orders', 'a1', NOW + 60)
         await store.appendAudit([event])
+        await store.createJoinToken(joinToken('unused'))
+        await store.createJoinToken(joinToken('used'))
+        await store.redeemJoinToken('used', NOW)
+        await store.recordCertificate(certificate('01'))
+        await store.revokeCertificate('01', NOW, 'keyCompromise')
         await store.close()
 
         const reopened = await connect()
@@ -295,6 +457,11 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await reopened.listRevocations(0)).toStrictEqual([revocation])
         expect(await reopened.consumeAssertionJti('orders', 'a1', NOW + 60)).toBe(false)
         expect(await reopened.listAudit(10)).toStrictEqual([event])
+        const revoked = certificate('01', { revokedAt: NOW, revocationReason: 'keyCompromise' })
+        expect(await reopened.redeemJoinToken('used', NOW)).toBeUndefined()
+        expect(await reopened.redeemJoinToken('unused', NOW)).toStrictEqual(joinToken('unused', { usedAt: NOW }))
+        expect(await reopened.getCertificate('01')).toStrictEqual(revoked)
+        expect(await reopened.listRevokedCertificates(NOW)).toStrictEqual([revoked])
       })
     })
   })

@@ -39,13 +39,14 @@ describe('postgres store migrations', () => {
     try {
       const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore(fresh.url)))
       await Promise.all(stores.map((store) => store.close()))
-      const applied = await query<{ name: string }>(fresh.url, 'SELECT name FROM kysely_migration')
-      expect(applied).toStrictEqual([{ name: '0001_initial' }])
+      const applied = await query<{ name: string }>(fresh.url, 'SELECT name FROM kysely_migration ORDER BY name')
+      expect(applied).toStrictEqual([{ name: '0001_initial' }, { name: '0002_ca_store' }])
 
       const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })
       const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('postgres')) } })
       expect((await migrator.migrateTo(NO_MIGRATIONS)).error).toBeUndefined()
-      expect(await query(fresh.url, "SELECT 1 FROM pg_tables WHERE tablename = 'clients'")).toHaveLength(0)
+      const tables = "SELECT 1 FROM pg_tables WHERE tablename IN ('clients', 'ca_certificates')"
+      expect(await query(fresh.url, tables)).toHaveLength(0)
       await migrateToLatest(db, 'postgres')
       await db.destroy()
     } finally {

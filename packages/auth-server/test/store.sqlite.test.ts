@@ -93,8 +93,11 @@ describe('sqlite store file', () => {
     const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('sqlite')) } })
     expect((await migrator.migrateTo(NO_MIGRATIONS)).error).toBeUndefined()
     expect(tables().map((t) => t.name)).not.toContain('clients')
+    expect(tables().map((t) => t.name)).not.toContain('ca_certificates')
     await migrateToLatest(db, 'sqlite')
-    expect(tables().map((t) => t.name)).toContain('audit_events')
+    expect(tables().map((t) => t.name)).toEqual(
+      expect.arrayContaining(['audit_events', 'ca_join_tokens', 'ca_certificates']),
+    )
     await db.destroy()
   })
 })

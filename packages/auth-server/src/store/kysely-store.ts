@@ -1,8 +1,20 @@
 import { sql } from 'kysely'
-import type { Insertable, Kysely, Selectable } from 'kysely'
-import type { JWK } from 'jose'
+import type { Kysely } from 'kysely'
+import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../errors.js'
 import type { Database, StoreKind } from './migrations.js'
+import {
+  fromAuditRow,
+  fromCertificateRow,
+  fromClientRow,
+  fromJoinTokenRow,
+  fromSigningKeyRow,
+  toAuditRow,
+  toCertificateRow,
+  toClientRow,
+  toJoinTokenRow,
+  toSigningKeyRow,
+} from './rows.js'
 import type {
   AuditEvent,
   ClientRecord,
@@ -224,10 +236,83 @@ export class KyselyStore implements Store {
     return rows.map(fromAuditRow)
   }
 
-  /** Deletes revocations and assertion `jti`s whose `expiresAt` is before `now`. */
+  /** Deletes revocations, assertion `jti`s and CA records whose expiry is before `now`. */
   async purgeExpired(now: number): Promise<void> {
     await this.#db.deleteFrom('revocations').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute()
+    await this.purgeExpiredCaRecords(now)
+  }
+
+  async createJoinToken(token: JoinTokenRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('ca_join_tokens').values(toJoinTokenRow(token)).execute()
+    } catch (error) {
+      throw conflictOr(error, `a join token with hash "${token.tokenHash}" already exists`)
+    }
+  }
+
+  /**
+   * One conditional `UPDATE … RETURNING`: SQLite runs it under its single write lock, and
+   * PostgreSQL re-checks `used_at is null` on the row a concurrent redemption committed, so
+   * only one caller, in any process, gets the row back.
+   */
+  async redeemJoinToken(tokenHash: string, now: number): Promise<JoinTokenRecord | undefined> {
+    const row = await this.#db
+      .updateTable('ca_join_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst()
+    return row && fromJoinTokenRow(row)
+  }
+
+  /** @throws MeshguardError `ERR_STORE_CONFLICT` when the serial number was recorded before. */
+  async recordCertificate(certificate: CertificateRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('ca_certificates').values(toCertificateRow(certificate)).execute()
+    } catch (error) {
+      throw conflictOr(error, `certificate serial number "${certificate.serialNumber}" was already recorded`)
+    }
+  }
+
+  async getCertificate(serialNumber: string): Promise<CertificateRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('ca_certificates')
+      .selectAll()
+      .where('serial_number', '=', serialNumber)
+      .executeTakeFirst()
+    return row && fromCertificateRow(row)
+  }
+
+  async revokeCertificate(serialNumber: string, revokedAt: number, reason: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('ca_certificates')
+      .set({ revoked_at: revokedAt, revocation_reason: reason })
+      .where('serial_number', '=', serialNumber)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+
+  /** Certificates revoked and with `notAfter >= now` (RFC 5280 §4.1.2.5: inclusive), oldest revocation first. */
+  async listRevokedCertificates(now: number): Promise<CertificateRecord[]> {
+    const rows = await this.#db
+      .selectFrom('ca_certificates')
+      .selectAll()
+      .where('revoked_at', 'is not', null)
+      .where('not_after', '>=', now)
+      .orderBy('revoked_at')
+      .orderBy('serial_number')
+      .execute()
+    return rows.map(fromCertificateRow)
+  }
+
+  /** Deletes join tokens whose `expiresAt`, and certificate records whose `notAfter`, is before `now`. */
+  async purgeExpiredCaRecords(now: number): Promise<void> {
+    await this.#db.deleteFrom('ca_join_tokens').where('expires_at', '<', now).execute()
+    await this.#db.deleteFrom('ca_certificates').where('not_after', '<', now).execute()
   }
 
   async ping(): Promise<void> {
@@ -252,85 +337,4 @@ function conflictOr(error: unknown, message: string): unknown {
     return new MeshguardError('ERR_STORE_CONFLICT', message)
   }
   return error
-}
-
-function optionalNumber(value: number | string | null): number | null {
-  return value === null ? null : Number(value)
-}
-
-function toClientRow(client: ClientRecord): Insertable<Database['clients']> {
-  return {
-    id: client.id,
-    secret_hash: client.secretHash,
-    jwks: client.jwks && JSON.stringify(client.jwks),
-    grant_types: JSON.stringify(client.grantTypes),
-    scopes: JSON.stringify(client.scopes),
-    may_act: client.mayAct,
-    created_at: client.createdAt,
-  }
-}
-
-function fromClientRow(row: Selectable<Database['clients']>): ClientRecord {
-  return {
-    id: row.id,
-    secretHash: row.secret_hash,
-    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JWK[]),
-    grantTypes: JSON.parse(row.grant_types) as string[],
-    scopes: JSON.parse(row.scopes) as string[],
-    mayAct: row.may_act,
-    createdAt: Number(row.created_at),
-  }
-}
-
-function toSigningKeyRow(key: SigningKeyRecord): Insertable<Database['signing_keys']> {
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    state: key.state,
-    public_jwk: JSON.stringify(key.publicJwk),
-    private_key_sealed: key.privateKeySealed,
-    created_at: key.createdAt,
-    activated_at: key.activatedAt,
-    retired_at: key.retiredAt,
-    expires_at: key.expiresAt,
-  }
-}
-
-function fromSigningKeyRow(row: Selectable<Database['signing_keys']>): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg,
-    state: row.state,
-    publicJwk: JSON.parse(row.public_jwk) as JWK,
-    privateKeySealed: row.private_key_sealed,
-    createdAt: Number(row.created_at),
-    activatedAt: optionalNumber(row.activated_at),
-    retiredAt: optionalNumber(row.retired_at),
-    expiresAt: optionalNumber(row.expires_at),
-  }
-}
-
-function toAuditRow(event: AuditEvent): Insertable<Database['audit_events']> {
-  return {
-    ts: event.ts,
-    type: event.type,
-    decision: event.decision,
-    client_id: event.clientId ?? null,
-    subject: event.subject ?? null,
-    jti: event.jti ?? null,
-    act: event.act === undefined ? null : JSON.stringify(event.act),
-    reason: event.reason ?? null,
-    details: event.details === undefined ? null : JSON.stringify(event.details),
-  }
-}
-
-function fromAuditRow(row: Selectable<Database['audit_events']>): AuditEvent {
-  const event: AuditEvent = { ts: Number(row.ts), type: row.type, decision: row.decision }
-  if (row.client_id !== null) event.clientId = row.client_id
-  if (row.subject !== null) event.subject = row.subject
-  if (row.jti !== null) event.jti = row.jti
-  if (row.act !== null) event.act = JSON.parse(row.act) as string[]
-  if (row.reason !== null) event.reason = row.reason
-  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, unknown>
-  return event
 }

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { Migrator, sql } from 'kysely'
 import type { ColumnType, Generated, Kysely, Migration } from 'kysely'
+import type { IssuanceKind } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
 import type { AuditDecision, SigningKeyState, Store } from './store.js'
 
@@ -54,6 +55,25 @@ export interface Database {
     act: JsonText | null
     reason: string | null
     details: JsonText | null
+  }
+  ca_join_tokens: {
+    token_hash: string
+    spiffe_id: string
+    /** `string[]` */
+    dns_names: JsonText
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+    used_at: NullableBigIntColumn
+  }
+  ca_certificates: {
+    serial_number: string
+    spiffe_id: string
+    kind: IssuanceKind
+    not_before: BigIntColumn
+    not_after: BigIntColumn
+    issued_at: BigIntColumn
+    revoked_at: NullableBigIntColumn
+    revocation_reason: string | null
   }
 }
 
@@ -163,6 +183,48 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
         ]) {
           await db.schema.dropTable(table).execute()
         }
+      },
+    },
+
+    '0002_ca_store': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ca_join_tokens')
+          .addColumn('token_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('spiffe_id', 'text', (col) => col.notNull())
+          .addColumn('dns_names', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('used_at', 'bigint')
+          .execute()
+        await db.schema.createIndex('ca_join_tokens_expires_at').on('ca_join_tokens').column('expires_at').execute()
+
+        await db.schema
+          .createTable('ca_certificates')
+          .addColumn('serial_number', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('spiffe_id', 'text', (col) => col.notNull())
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('not_before', 'bigint', (col) => col.notNull())
+          .addColumn('not_after', 'bigint', (col) => col.notNull())
+          .addColumn('issued_at', 'bigint', (col) => col.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('revocation_reason', 'text')
+          .addCheckConstraint('ca_certificates_kind', sql`kind in ('join', 'renewal', 'offline')`)
+          .addCheckConstraint('ca_certificates_revocation', sql`(revoked_at is null) = (revocation_reason is null)`)
+          .execute()
+        await db.schema.createIndex('ca_certificates_not_after').on('ca_certificates').column('not_after').execute()
+        // The CRL: only the few revoked certificates, by expiry.
+        await db.schema
+          .createIndex('ca_certificates_revoked_not_after')
+          .on('ca_certificates')
+          .column('not_after')
+          .where(sql.ref('revoked_at'), 'is not', null)
+          .execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('ca_certificates').execute()
+        await db.schema.dropTable('ca_join_tokens').execute()
       },
     },
   }

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose'
+import type { CaStore } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
 
 /** A registered OAuth client. */
@@ -75,10 +76,11 @@ export interface AuditEvent {
 }
 
 /**
- * Everything the authorization server keeps. Times are seconds since the epoch unless
- * named otherwise. Each backend passes `test/store-conformance.ts`.
+ * Everything the authorization server keeps, the certificate authority's state included.
+ * Times are seconds since the epoch unless named otherwise. Each backend passes
+ * `test/store-conformance.ts`.
  */
-export interface Store {
+export interface Store extends CaStore {
   readonly kind: 'sqlite' | 'postgres'
 
   createClient(client: ClientRecord): Promise<void>
@@ -110,7 +112,7 @@ export interface Store {
   /** Newest first. */
   listAudit(limit: number): Promise<AuditEvent[]>
 
-  /** Drops revocations and assertion `jti`s past their expiry. */
+  /** Drops revocations, assertion `jti`s and CA records (see `purgeExpiredCaRecords`) past their expiry. */
   purgeExpired(now: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>

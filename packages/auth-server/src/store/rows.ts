@@ -1,0 +1,137 @@
+import type { Insertable, Selectable } from 'kysely'
+import type { JWK } from 'jose'
+import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
+import type { Database } from './migrations.js'
+import type { AuditEvent, ClientRecord, SigningKeyRecord } from './store.js'
+
+// How each record maps to its table row and back: JSON as text, and times read back as
+// numbers whether the driver returns a number (SQLite) or a string (PostgreSQL `bigint`).
+
+function optionalNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value)
+}
+
+export function toClientRow(client: ClientRecord): Insertable<Database['clients']> {
+  return {
+    id: client.id,
+    secret_hash: client.secretHash,
+    jwks: client.jwks && JSON.stringify(client.jwks),
+    grant_types: JSON.stringify(client.grantTypes),
+    scopes: JSON.stringify(client.scopes),
+    may_act: client.mayAct,
+    created_at: client.createdAt,
+  }
+}
+
+export function fromClientRow(row: Selectable<Database['clients']>): ClientRecord {
+  return {
+    id: row.id,
+    secretHash: row.secret_hash,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JWK[]),
+    grantTypes: JSON.parse(row.grant_types) as string[],
+    scopes: JSON.parse(row.scopes) as string[],
+    mayAct: row.may_act,
+    createdAt: Number(row.created_at),
+  }
+}
+
+export function toSigningKeyRow(key: SigningKeyRecord): Insertable<Database['signing_keys']> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    state: key.state,
+    public_jwk: JSON.stringify(key.publicJwk),
+    private_key_sealed: key.privateKeySealed,
+    created_at: key.createdAt,
+    activated_at: key.activatedAt,
+    retired_at: key.retiredAt,
+    expires_at: key.expiresAt,
+  }
+}
+
+export function fromSigningKeyRow(row: Selectable<Database['signing_keys']>): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    state: row.state,
+    publicJwk: JSON.parse(row.public_jwk) as JWK,
+    privateKeySealed: row.private_key_sealed,
+    createdAt: Number(row.created_at),
+    activatedAt: optionalNumber(row.activated_at),
+    retiredAt: optionalNumber(row.retired_at),
+    expiresAt: optionalNumber(row.expires_at),
+  }
+}
+
+export function toJoinTokenRow(token: JoinTokenRecord): Insertable<Database['ca_join_tokens']> {
+  return {
+    token_hash: token.tokenHash,
+    spiffe_id: token.spiffeId,
+    dns_names: JSON.stringify(token.dnsNames),
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    used_at: token.usedAt,
+  }
+}
+
+export function fromJoinTokenRow(row: Selectable<Database['ca_join_tokens']>): JoinTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    spiffeId: row.spiffe_id,
+    dnsNames: JSON.parse(row.dns_names) as string[],
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: optionalNumber(row.used_at),
+  }
+}
+
+export function toCertificateRow(certificate: CertificateRecord): Insertable<Database['ca_certificates']> {
+  return {
+    serial_number: certificate.serialNumber,
+    spiffe_id: certificate.spiffeId,
+    kind: certificate.kind,
+    not_before: certificate.notBefore,
+    not_after: certificate.notAfter,
+    issued_at: certificate.issuedAt,
+    revoked_at: certificate.revokedAt,
+    revocation_reason: certificate.revocationReason,
+  }
+}
+
+export function fromCertificateRow(row: Selectable<Database['ca_certificates']>): CertificateRecord {
+  return {
+    serialNumber: row.serial_number,
+    spiffeId: row.spiffe_id,
+    kind: row.kind,
+    notBefore: Number(row.not_before),
+    notAfter: Number(row.not_after),
+    issuedAt: Number(row.issued_at),
+    revokedAt: optionalNumber(row.revoked_at),
+    revocationReason: row.revocation_reason,
+  }
+}
+
+export function toAuditRow(event: AuditEvent): Insertable<Database['audit_events']> {
+  return {
+    ts: event.ts,
+    type: event.type,
+    decision: event.decision,
+    client_id: event.clientId ?? null,
+    subject: event.subject ?? null,
+    jti: event.jti ?? null,
+    act: event.act === undefined ? null : JSON.stringify(event.act),
+    reason: event.reason ?? null,
+    details: event.details === undefined ? null : JSON.stringify(event.details),
+  }
+}
+
+export function fromAuditRow(row: Selectable<Database['audit_events']>): AuditEvent {
+  const event: AuditEvent = { ts: Number(row.ts), type: row.type, decision: row.decision }
+  if (row.client_id !== null) event.clientId = row.client_id
+  if (row.subject !== null) event.subject = row.subject
+  if (row.jti !== null) event.jti = row.jti
+  if (row.act !== null) event.act = JSON.parse(row.act) as string[]
+  if (row.reason !== null) event.reason = row.reason
+  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, unknown>
+  return event
+}
