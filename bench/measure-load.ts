@@ -1,14 +1,18 @@
 import autocannon from 'autocannon'
+import type { ServerUsage } from './server-process.js'
 
 export interface LoadOptions {
   url: string
-  /** `Authorization` header sent with every request. */
-  authorization: string
-  /** Form-urlencoded body sent with every request. */
-  body: string
+  method: 'GET' | 'POST'
+  /** Sent with every request. */
+  headers: Record<string, string>
+  /** Sent with every request, when given. */
+  body?: string | undefined
   connections: number
   warmupSec: number
   durationSec: number
+  /** The server's running totals (see `ServerProcess.sample`): sampled either side of the measured run. */
+  sampleServer?: (() => Promise<ServerUsage>) | undefined
 }
 
 /** The measured run's figures; failures count the warm-up too. */
@@ -25,27 +29,34 @@ export interface LoadResult {
   non2xx: number
   /** Status code of every response, with counts. */
   statusCodes: Record<string, number>
+  /** What the server spent and served during the measured run, when `sampleServer` was given. */
+  server?: ServerUsage | undefined
 }
 
 /**
- * POSTs the same form at `url` from `connections` keep-alive connections: a warm-up run
+ * Sends the same request at `url` from `connections` keep-alive connections: a warm-up run
  * whose figures are dropped, then the measured run.
  *
  * @example
- * const tokens = await measureLoad({ url, authorization, body: 'grant_type=client_credentials', connections: 50, warmupSec: 2, durationSec: 10 })
+ * const tokens = await measureLoad({
+ *   url, method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+ *   body: 'grant_type=client_credentials', connections: 50, warmupSec: 2, durationSec: 10,
+ * })
  */
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   const run = (durationSec: number) =>
     autocannon({
       url: options.url,
-      method: 'POST',
+      method: options.method,
       connections: options.connections,
       duration: durationSec,
-      headers: { authorization: options.authorization, 'content-type': 'application/x-www-form-urlencoded' },
-      body: options.body,
+      headers: options.headers,
+      ...(options.body === undefined ? {} : { body: options.body }),
     })
   const warmup = await run(options.warmupSec)
+  const before = await options.sampleServer?.()
   const measured = await run(options.durationSec)
+  const after = await options.sampleServer?.()
   const statusCodes: Record<string, number> = {}
   for (const result of [warmup, measured]) {
     for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = (statusCodes[code] ?? 0) + count
@@ -58,6 +69,6 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     errors: warmup.errors + measured.errors,
     non2xx: warmup.non2xx + measured.non2xx,
     statusCodes,
+    server: before && after && { cpuMicros: after.cpuMicros - before.cpuMicros, requests: after.requests - before.requests },
   }
 }
-

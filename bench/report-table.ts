@@ -35,17 +35,29 @@ export function formatTable(table: ComparisonTable): string {
     formatValue(row.peer, row.decimals),
     row.ratio === undefined ? '' : `${formatNumber(row.ratio, row.ratio < 10 ? 2 : 0)}x`,
   ])
-  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column]!.length)))
-  const render = (line: string[]) =>
-    line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd()
+  return formatColumns(table.title, header, cells)
+}
+
+/**
+ * Renders already formatted cells as aligned plain text under a title: the first column to the
+ * left, the others to the right.
+ *
+ * @example
+ * console.log(formatColumns('HTTP', ['server', 'req/s'], [['baseline', '20,000']]))
+ */
+export function formatColumns(title: string, header: readonly string[], cells: readonly (readonly string[])[]): string {
+  const widths = header.map((name, column) => Math.max(name.length, ...cells.map((line) => line[column]?.length ?? 0)))
+  const render = (line: readonly string[]) =>
+    widths.map((width, column) => (column === 0 ? (line[column] ?? '').padEnd(width) : (line[column] ?? '').padStart(width))).join('  ').trimEnd()
   const rule = widths.map((width) => '-'.repeat(width)).join('  ')
-  return [table.title, rule, render(header), rule, ...cells.map(render), rule].join('\n')
+  return [title, rule, render(header), rule, ...cells.map(render), rule].join('\n')
+}
+
+/** A number with thousands separators and a fixed count of decimals. */
+export function formatNumber(value: number, decimals: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
 }
 
 function formatValue(value: number | string, decimals = 0): string {
   return typeof value === 'number' ? formatNumber(value, decimals) : value
-}
-
-function formatNumber(value: number, decimals: number): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
 }

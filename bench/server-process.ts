@@ -13,27 +13,52 @@ export interface BenchTarget {
   opaqueTokenRequest?: string | undefined
 }
 
-/** A server running in a child process. */
-export interface ServerProcess {
-  readonly target: BenchTarget
+/** A server process's running totals since it started. */
+export interface ServerUsage {
+  /** User plus system CPU time of the whole process (`process.cpuUsage()`), microseconds. */
+  cpuMicros: number
+  /** Requests received, when the entry file counts them (see {@link serveBench}); otherwise 0. */
+  requests: number
+}
+
+/** A server running in a child process; `T` is what its entry file reports once it listens. */
+export interface ServerProcess<T = BenchTarget> {
+  readonly target: T
+  /** The child's {@link ServerUsage} now; subtract two samples to cost a run. */
+  sample(): Promise<ServerUsage>
   /** Asks the server to close and waits for its process to exit. */
   stop(): Promise<void>
 }
 
 export interface ServerProcessOptions {
+  /** Arguments for the entry file (`process.argv.slice(2)` in the child). */
+  args?: readonly string[]
   /** Node options for the child, e.g. `--cpu-prof`. */
   execArgv?: readonly string[]
   startTimeoutMs?: number
   stopTimeoutMs?: number
 }
 
+export interface ServeBenchOptions {
+  /** Requests received so far; the server counts them however costs it least. */
+  requests?: () => number
+}
+
 interface ReadyMessage {
   type: 'ready'
-  target: BenchTarget
+  target: unknown
 }
 
 interface StopMessage {
   type: 'stop'
+}
+
+interface SampleMessage {
+  type: 'sample'
+}
+
+interface UsageMessage extends ServerUsage {
+  type: 'usage'
 }
 
 /** Kept so a server that fails can say why; its output is otherwise discarded. */
@@ -48,10 +73,10 @@ const MAX_OUTPUT_CHARS = 16_384
  * // ... load server.target.tokenUrl ...
  * await server.stop()
  */
-export function startServerProcess(entry: URL, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+export function startServerProcess<T = BenchTarget>(entry: URL, options: ServerProcessOptions = {}): Promise<ServerProcess<T>> {
   const { startTimeoutMs = 30_000, stopTimeoutMs = 15_000 } = options
   const name = fileURLToPath(entry)
-  const child = fork(name, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...(options.execArgv ?? [])] })
+  const child = fork(name, [...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...(options.execArgv ?? [])] })
   let output = ''
   const capture = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS)
@@ -71,15 +96,28 @@ export function startServerProcess(entry: URL, options: ServerProcessOptions = {
     if (code !== 0) throw failure(`exited with ${code ?? 'a signal'} when asked to stop`)
   }
 
+  // One sample at a time: the child answers in order, so the oldest waiter takes each answer.
+  const samples: Array<(usage: ServerUsage) => void> = []
+  child.on('message', (message: unknown) => {
+    if (isMessage<UsageMessage>(message, 'usage')) samples.shift()?.({ cpuMicros: message.cpuMicros, requests: message.requests })
+  })
+  const sample = (): Promise<ServerUsage> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(failure(`exited early (code ${child.exitCode ?? child.signalCode})`))
+    return new Promise((resolve) => {
+      samples.push(resolve)
+      child.send({ type: 'sample' } satisfies SampleMessage)
+    })
+  }
+
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(failure(`did not report ready within ${startTimeoutMs} ms`))
     }, startTimeoutMs)
     child.on('message', (message: unknown) => {
-      if (!isReadyMessage(message)) return
+      if (!isMessage<ReadyMessage>(message, 'ready')) return
       clearTimeout(timer)
-      resolve({ target: message.target, stop })
+      resolve({ target: message.target as T, sample, stop })
     })
     void exited.then((code) => {
       clearTimeout(timer)
@@ -89,12 +127,16 @@ export function startServerProcess(entry: URL, options: ServerProcessOptions = {
 }
 
 /**
- * Run by a server entry file once it listens: reports `target` to the parent and closes the
- * server, then exits, when the parent asks or goes away.
+ * Run by a server entry file once it listens: reports `target` to the parent, answers its
+ * requests for a {@link ServerUsage} sample, and closes the server, then exits, when the parent
+ * asks or goes away. `T` is a {@link BenchTarget} unless the benchmark names another.
+ *
+ * @example
+ * serveBench<PluginTarget>({ url: `${address}/orders/42` }, () => app.close(), { requests: () => served })
  */
-export function serveBench(target: BenchTarget, close: () => Promise<void>): void {
+export function serveBench<T extends object = BenchTarget>(target: NoInfer<T>, close: () => Promise<void>, options: ServeBenchOptions = {}): void {
   const send = process.send?.bind(process)
-  if (!send) throw new Error('this entry file is started by bench/dist/token-endpoint.js, not directly')
+  if (!send) throw new Error('this entry file is started by a benchmark in bench/dist/, not directly')
   let closing = false
   const shutDown = () => {
     if (closing) return
@@ -108,7 +150,11 @@ export function serveBench(target: BenchTarget, close: () => Promise<void>): voi
     )
   }
   process.on('message', (message: unknown) => {
-    if (isStopMessage(message)) shutDown()
+    if (isMessage<StopMessage>(message, 'stop')) shutDown()
+    if (isMessage<SampleMessage>(message, 'sample')) {
+      const { user, system } = process.cpuUsage()
+      send({ type: 'usage', cpuMicros: user + system, requests: options.requests?.() ?? 0 } satisfies UsageMessage)
+    }
   })
   process.once('disconnect', shutDown)
   send({ type: 'ready', target } satisfies ReadyMessage)
@@ -120,10 +166,6 @@ export function basicAuthorization(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`
 }
 
-function isReadyMessage(message: unknown): message is ReadyMessage {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready'
-}
-
-function isStopMessage(message: unknown): message is StopMessage {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'stop'
+function isMessage<M extends { type: string }>(message: unknown, type: M['type']): message is M {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type
 }

@@ -173,7 +173,8 @@ async function measureServers(): Promise<{
       for (const kind of ['issuance', 'introspection'] as const) {
         for (const server of prepared) {
           console.log(`round ${round}/${rounds}: ${server.name} ${kind === 'issuance' ? 'client_credentials' : 'introspection'} ...`)
-          const load = { authorization: server.target.authorization, connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec }
+          const headers = { authorization: server.target.authorization, 'content-type': 'application/x-www-form-urlencoded' }
+          const load = { method: 'POST', headers, connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec } as const
           const body = kind === 'issuance' ? server.target.tokenRequest : new URLSearchParams({ token: server.token }).toString()
           const url = kind === 'issuance' ? server.target.tokenUrl : server.target.introspectionUrl
           server[kind].push(await measureLoad({ ...load, url, body }))
