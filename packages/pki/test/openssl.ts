@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,19 @@ export class OpenSsl {
       const { stdout, stderr } = err as { stdout?: string; stderr?: string }
       return { ok: false, output: `${stdout ?? ''}${stderr ?? ''}` }
     }
+  }
+
+  /**
+   * {@link OpenSsl.attempt} without blocking the event loop, for commands that talk to a server
+   * in this process (`s_client`). Standard input is `input`, then closed.
+   */
+  talk(args: readonly string[], input = ''): Promise<{ ok: boolean; output: string }> {
+    return new Promise((resolve) => {
+      const child = execFile('openssl', args, { cwd: this.dir, encoding: 'utf8', timeout: 10_000 }, (error, stdout, stderr) => {
+        resolve({ ok: error === null, output: `${stdout}${stderr}` })
+      })
+      child.stdin?.end(input)
+    })
   }
 
   path(name: string): string {

@@ -10,6 +10,11 @@ export const caFileNames = {
   intermediateKey: 'intermediate.key.pem',
   /** The trust bundle services are given: the root certificate. */
   bundle: 'bundle.pem',
+  /**
+   * The root's CRL (RFC 5280 §5): it lists no intermediate, and is there because TLS stacks that
+   * check CRLs check every certificate of the chain, the intermediate included.
+   */
+  rootCrl: 'root.crl.pem',
 } as const
 
 export type CaFile = keyof typeof caFileNames

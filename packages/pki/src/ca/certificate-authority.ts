@@ -1,8 +1,11 @@
 import type { webcrypto } from 'node:crypto'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509'
 import { PkiError } from '../errors.js'
 import { checkCsr } from '../issuance/check-csr.js'
+import type { CertificateRecord } from '../store/ca-store.js'
 import { openPrivateKey } from '../keys.js'
-import { spiffeId, type SpiffeId } from '../spiffe-id.js'
+import { parseSpiffeId, spiffeId, type SpiffeId } from '../spiffe-id.js'
 import { ECDSA_P256, x509 } from '../x509.js'
 import { caFiles } from './ca-files.js'
 import { serialNumber } from './serial-number.js'
@@ -56,12 +59,22 @@ export class CertificateAuthority {
   readonly root: x509.X509Certificate
   readonly intermediate: x509.X509Certificate
   readonly policy: Readonly<CaPolicy>
+  /** The root's CRL, PEM: published beside the intermediate's, see `caFileNames.rootCrl`. */
+  readonly rootCrlPem: string
   readonly #signingKey: webcrypto.CryptoKey
   readonly #now: () => number
 
-  private constructor(root: x509.X509Certificate, intermediate: x509.X509Certificate, signingKey: webcrypto.CryptoKey, policy: CaPolicy, now: () => number) {
+  private constructor(
+    root: x509.X509Certificate,
+    intermediate: x509.X509Certificate,
+    rootCrlPem: string,
+    signingKey: webcrypto.CryptoKey,
+    policy: CaPolicy,
+    now: () => number,
+  ) {
     this.root = root
     this.intermediate = intermediate
+    this.rootCrlPem = rootCrlPem
     this.#signingKey = signingKey
     this.policy = Object.freeze(policy)
     this.#now = now
@@ -75,7 +88,7 @@ export class CertificateAuthority {
     const root = new x509.X509Certificate(files.read('root'))
     const intermediate = new x509.X509Certificate(files.read('intermediate'))
     const signingKey = await openPrivateKey(files.read('intermediateKey'), options.passphrase, 'intermediate CA')
-    return new CertificateAuthority(root, intermediate, signingKey, checkPolicy(options.policy ?? {}), options.now ?? Date.now)
+    return new CertificateAuthority(root, intermediate, files.read('rootCrl'), signingKey, checkPolicy(options.policy ?? {}), options.now ?? Date.now)
   }
 
   /** The PEM trust bundle workloads verify peers against. */
@@ -89,7 +102,8 @@ export class CertificateAuthority {
    * URI SAN. Its lifetime never outlasts the intermediate's.
    */
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
-    const identity = spiffeId(request.identity)
+    const identity = parseSpiffeId(request.identity)
+    if (typeof identity === 'string') throw new PkiError('ERR_CSR_IDENTITY', `${JSON.stringify(request.identity)} is not a SPIFFE ID: ${identity}`)
     if (identity.trustDomain !== this.trustDomain || identity.path === '') {
       throw new PkiError('ERR_CSR_IDENTITY', `${identity.uri} is not a workload of trust domain ${this.trustDomain}`)
     }
@@ -131,7 +145,54 @@ export class CertificateAuthority {
       notAfter,
     }
   }
+
+  /**
+   * A CRL (RFC 5280 §5) from the intermediate listing `revoked`, valid for `validitySec`
+   * (default 7 days; services fetch a fresh one long before). The CRL number is the issue time
+   * in seconds, so it grows across restarts and instances.
+   */
+  async createCrl(revoked: readonly CertificateRecord[], options: { validitySec?: number } = {}): Promise<x509.X509Crl> {
+    const now = this.#now()
+    const number = Math.floor(now / 1000)
+    return x509.X509CrlGenerator.create({
+      issuer: this.intermediate.subject,
+      thisUpdate: new Date(now - BACKDATE_MS),
+      nextUpdate: new Date(now + (options.validitySec ?? 7 * 86_400) * 1000),
+      signingKey: this.#signingKey,
+      signingAlgorithm: ECDSA_P256,
+      entries: revoked.map((record) => ({
+        serialNumber: record.serialNumber,
+        revocationDate: new Date((record.revokedAt ?? number) * 1000),
+        reason: CRL_REASONS[record.revocationReason ?? 'unspecified'] ?? x509.X509CrlReason.unspecified,
+      })),
+      extensions: [
+        await x509.AuthorityKeyIdentifierExtension.create(this.intermediate),
+        crlNumber(number),
+      ],
+    })
+  }
 }
+
+const CRL_REASONS: Readonly<Record<string, x509.X509CrlReason>> = {
+  unspecified: x509.X509CrlReason.unspecified,
+  keyCompromise: x509.X509CrlReason.keyCompromise,
+  affiliationChanged: x509.X509CrlReason.affiliationChanged,
+  superseded: x509.X509CrlReason.superseded,
+  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
+}
+
+/** RFC 5280 §5.2.3: every CRL carries a number that grows with each one issued. */
+export function crlNumber(value: number): x509.Extension {
+  return new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(value)))
+}
+
+/** A CRL as PEM labelled `X509 CRL` (RFC 7468 §5), which OpenSSL, and so Node's TLS, requires. */
+export function crlPem(crl: x509.X509Crl): string {
+  return `${x509.PemConverter.encode([{ type: 'X509 CRL', rawData: crl.rawData }]).trimEnd()}\n`
+}
+
+/** The RFC 5280 §5.3.1 reasons a workload certificate may be revoked for. */
+export const revocationReasons = Object.keys(CRL_REASONS)
 
 function checkPolicy(policy: Partial<CaPolicy>): CaPolicy {
   const maxTtlSec = policy.maxTtlSec ?? 259_200

@@ -3,7 +3,7 @@ import { generateKeyPair, sealPrivateKey } from '../keys.js'
 import { isTrustDomain } from '../spiffe-id.js'
 import { ECDSA_P256, x509 } from '../x509.js'
 import { caFiles } from './ca-files.js'
-import { CertificateAuthority, type CaPolicy } from './certificate-authority.js'
+import { CertificateAuthority, crlNumber, crlPem, type CaPolicy } from './certificate-authority.js'
 import { serialNumber } from './serial-number.js'
 
 export interface InitCaOptions {
@@ -76,12 +76,22 @@ export async function initCa(options: InitCaOptions): Promise<CertificateAuthori
     ],
   })
 
+  const rootCrl = await x509.X509CrlGenerator.create({
+    issuer: root.subject,
+    thisUpdate: notBefore,
+    nextUpdate: root.notAfter,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: ECDSA_P256,
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey), crlNumber(Math.floor(now / 1000))],
+  })
+
   files.writeAll({
     root: root.toString('pem'),
     rootKey: await sealPrivateKey(rootKeys.privateKey, passphrase),
     intermediate: intermediate.toString('pem'),
     intermediateKey: await sealPrivateKey(intermediateKeys.privateKey, passphrase),
     bundle: root.toString('pem'),
+    rootCrl: crlPem(rootCrl),
   })
   return CertificateAuthority.load({ dir, passphrase, ...(options.policy && { policy: options.policy }), ...(options.now && { now: options.now }) })
 }
