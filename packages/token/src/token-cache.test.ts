@@ -30,6 +30,20 @@ describe('TokenCache', () => {
     expect([cache.get('a', current), cache.get('b', current), cache.get('c', current)]).toEqual(['A', undefined, 'C'])
   })
 
+  it('evicts the oldest entry when every entry has been read since', () => {
+    const cache = new TokenCache<string>(2)
+    cache.set('a', 'A', entry('ja'))
+    cache.set('b', 'B', entry('jb'))
+    cache.get('a', current)
+    cache.get('b', current)
+    cache.set('c', 'C', entry('jc'))
+    expect(cache.size).toBe(2)
+    expect([cache.get('a', current), cache.get('b', current), cache.get('c', current)]).toEqual([undefined, 'B', 'C'])
+    // The evicted token's jti no longer points anywhere; the others still evict by jti.
+    cache.evict('jb')
+    expect(cache.get('b', current)).toBeUndefined()
+  })
+
   it('evicts by jti, for revocation', () => {
     const cache = new TokenCache<string>(10)
     cache.set('a', 'A', entry('ja'))

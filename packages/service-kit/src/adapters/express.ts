@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { authorizeRequest, type AuthorizeOptions, type RequestAuth } from '../authorization/authorize-request.js'
+import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
+import { authorizeThen } from './authorize-then.js'
 import { refuse } from './refuse.js'
 
 export interface ConnectOptions extends AuthorizeOptions {
@@ -18,12 +19,14 @@ type ConnectRequest = IncomingMessage & { originalUrl?: string; meshguard?: Requ
 export function meshguard(options: ConnectOptions): (request: ConnectRequest, response: ServerResponse, next: (err?: unknown) => void) => void {
   return (request, response, next) => {
     const url = request.originalUrl ?? request.url ?? '/'
-    authorizeRequest({ method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders }, options).then(
+    authorizeThen(
+      { method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders },
+      options,
       (auth) => {
         request.meshguard = auth
         next()
       },
-      (err: unknown) => {
+      (err) => {
         refuse(response, err, options.onError)
       },
     )

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { authorizeRequest, type AuthorizeOptions, type RequestAuth } from '../authorization/authorize-request.js'
+import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
+import { authorizeThen } from './authorize-then.js'
 import { refuse } from './refuse.js'
 
 declare module 'fastify' {
@@ -21,14 +22,22 @@ export interface FastifyMeshguardOptions extends AuthorizeOptions {
  */
 export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguardOptions, done: (err?: Error) => void): void {
   app.decorateRequest('meshguard', null)
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: a request whose tokens are all in the verifier's cache
+  // is decided without a promise.
+  app.addHook('onRequest', (request, reply, next) => {
     const { raw } = request
-    try {
-      request.meshguard = await authorizeRequest({ method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders }, options)
-    } catch (err) {
-      reply.hijack()
-      refuse(reply.raw, err, options.onError)
-    }
+    authorizeThen(
+      { method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders },
+      options,
+      (auth) => {
+        request.meshguard = auth
+        next()
+      },
+      (err) => {
+        reply.hijack()
+        refuse(reply.raw, err, options.onError)
+      },
+    )
   })
   done()
 }

@@ -79,7 +79,13 @@ export function meshguardInterceptor(options: GrpcMeshguardOptions): ServerInter
         next({
           onReceiveMetadata(metadata, forward) {
             Promise.resolve()
-              .then(() => authorizeOperation(methods.match(descriptor.path), (name) => single(metadata, name), verifier))
+              .then(() =>
+                authorizeOperation(
+                  methods.match(descriptor.path),
+                  { authorization: single(metadata, 'authorization'), scopeToken: single(metadata, 'x-scope-token') },
+                  verifier,
+                ),
+              )
               .then(
               (auth) => {
                 if (ended) return

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { authorizeRequest, type AuthorizeOptions, type RequestAuth } from '../authorization/authorize-request.js'
+import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
+import { authorizeThen } from './authorize-then.js'
 import { refuse } from './refuse.js'
 
 export interface NodeHttpOptions extends AuthorizeOptions {
@@ -17,9 +18,25 @@ export function withMeshguard(
   handler: (request: IncomingMessage, response: ServerResponse, auth: RequestAuth) => void | Promise<void>,
 ): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
-    authorizeRequest({ method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders }, options).then(
-      (auth) => handler(request, response, auth),
-      (err: unknown) => {
+    authorizeThen(
+      { method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders },
+      options,
+      (auth) => {
+        // A handler that throws or rejects is the service's failure: reported, answered 500.
+        const failed = (err: unknown) => {
+          options.onError?.(err instanceof Error ? err : new Error(String(err)))
+          // Half a response cannot be turned into an error: the connection is cut instead.
+          if (response.headersSent) response.destroy()
+          else response.writeHead(500, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"error":"server_error"}')
+        }
+        try {
+          const done = handler(request, response, auth)
+          if (done instanceof Promise) done.catch(failed)
+        } catch (err) {
+          failed(err)
+        }
+      },
+      (err) => {
         refuse(response, err, options.onError)
       },
     )

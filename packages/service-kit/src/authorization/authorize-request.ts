@@ -31,23 +31,40 @@ export interface AuthorizeOptions {
   verifier: Verifier
 }
 
-/** The two credentials a call carries, each read once; a repeated one is refused by the reader. */
-export type CredentialReader = (name: 'authorization' | 'x-scope-token') => string | undefined
+/** The two credentials a call carries, each already read once (a repeated one refused by the reader). */
+export interface CallCredentials {
+  /** The `Authorization` value. */
+  authorization: string | undefined
+  /** The `X-Scope-Token` value. */
+  scopeToken: string | undefined
+}
 
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i
+/** A request as the HTTP adapters see it: method, raw URL and raw headers. */
+export interface RawRequest {
+  method: string
+  url: string
+  rawHeaders: readonly string[]
+}
 
 /**
  * Everything an HTTP request passes before its handler, the same for every adapter: the operation
  * from the raw path and method, then {@link authorizeOperation}. The headers are read raw, so a
  * repeated one is seen. Rejects with a {@link VerificationError}.
  */
-export async function authorizeRequest(
-  request: { method: string; url: string; rawHeaders: readonly string[] },
-  { routes, verifier }: AuthorizeOptions,
-): Promise<RequestAuth> {
-  const queryAt = request.url.indexOf('?')
-  const operation = routes.match(request.method, queryAt < 0 ? request.url : request.url.slice(0, queryAt))
-  return authorizeOperation(operation, (name) => single(request.rawHeaders, name), verifier)
+export async function authorizeRequest(request: RawRequest, options: AuthorizeOptions): Promise<RequestAuth> {
+  return authorizeRequestNow(request, options)
+}
+
+/**
+ * {@link authorizeRequest} for adapters: the result at once when every token presented is in
+ * the verifier's cache (no promise, no waiting), a promise when one must be verified. Throws or
+ * rejects with a {@link VerificationError}.
+ */
+export function authorizeRequestNow(request: RawRequest, { routes, verifier }: AuthorizeOptions): RequestAuth | Promise<RequestAuth> {
+  const { url } = request
+  const queryAt = url.indexOf('?')
+  const operation = routes.match(request.method, queryAt < 0 ? url : url.slice(0, queryAt))
+  return operation.public ? publicAuth(operation) : decide(operation, readCredentials(request.rawHeaders), verifier)
 }
 
 /**
@@ -57,36 +74,103 @@ export async function authorizeRequest(
  */
 export async function authorizeOperation<Operation extends OperationPolicy>(
   operation: Operation,
-  read: CredentialReader,
+  credentials: CallCredentials,
   verifier: Verifier,
 ): Promise<RequestAuth<Operation>> {
-  if (operation.public) return { operation, caller: undefined, callerToken: undefined, scopeToken: undefined, grantedBy: 'public' }
+  return operation.public ? publicAuth(operation) : decide(operation, credentials, verifier)
+}
 
-  const authorization = read('authorization')
+function publicAuth<Operation extends OperationPolicy>(operation: Operation): RequestAuth<Operation> {
+  return { operation, caller: undefined, callerToken: undefined, scopeToken: undefined, grantedBy: 'public' }
+}
+
+function decide<Operation extends OperationPolicy>(
+  operation: Operation,
+  { authorization, scopeToken: scopeHeader }: CallCredentials,
+  verifier: Verifier,
+): RequestAuth<Operation> | Promise<RequestAuth<Operation>> {
   if (authorization === undefined) throw new VerificationError('ERR_TOKEN_MISSING', 'no access token was presented')
-  const callerToken = BEARER.exec(authorization.trim())?.[1]
+  const callerToken = bearerToken(authorization)
   if (callerToken === undefined) throw new VerificationError('ERR_TOKEN_MALFORMED', 'authorization must be "Bearer <token>"')
-  const caller = await verifier.verify(callerToken)
-  const scopeHeader = read('x-scope-token')?.trim()
-  const presented = scopeHeader === undefined ? undefined : (BEARER.exec(scopeHeader)?.[1] ?? scopeHeader)
-  // Seed 004: a scope token that fails verification is ignored, and the caller's scopes decide.
-  const scopeToken = presented === undefined ? undefined : await verifier.verify(presented).catch(() => undefined)
-  const { grantedBy } = decideScopes(operation.alternatives, caller, scopeToken)
+  // Seed 004: the X-Scope-Token may come with or without the scheme.
+  const presented = scopeHeader === undefined ? undefined : (bearerToken(scopeHeader) ?? scopeHeader.trim())
+  const caller = verifier.verifyCached(callerToken)
+  // A scope token that fails verification is ignored, and the caller's scopes decide.
+  const scopeToken = presented === undefined ? undefined : cachedOrRefused(verifier, presented)
+  if (caller !== undefined && scopeToken !== null) return conclude(operation, caller, callerToken, scopeToken)
+  return Promise.all([
+    caller ?? verifier.verify(callerToken),
+    scopeToken !== null ? scopeToken : verifier.verify(presented!).catch(() => undefined),
+  ]).then(([verifiedCaller, verifiedScope]) => conclude(operation, verifiedCaller, callerToken, verifiedScope))
+}
+
+/** The scope token from the cache; `undefined` if it is refused; `null` if it has to be verified. */
+function cachedOrRefused(verifier: Verifier, token: string): VerifiedToken | undefined | null {
+  try {
+    return verifier.verifyCached(token) ?? null
+  } catch {
+    return undefined
+  }
+}
+
+function conclude<Operation extends OperationPolicy>(
+  operation: Operation,
+  caller: VerifiedToken,
+  callerToken: string,
+  scopeToken: VerifiedToken | undefined,
+): RequestAuth<Operation> {
+  const grantedBy = decideScopes(operation.alternatives, caller, scopeToken)
   if (operation.chain !== undefined && !sameChain(operation.chain, caller.chain)) {
     throw new VerificationError('ERR_CHAIN_REFUSED', `this operation accepts only calls through ${operation.chain.join(' acting for ')}`)
   }
   return { operation, caller, callerToken, scopeToken, grantedBy }
 }
 
-/** A header's one value; a repeated header is refused rather than guessed at. */
-function single(rawHeaders: readonly string[], name: string): string | undefined {
-  let value: string | undefined
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== name) continue
-    if (value !== undefined) throw new VerificationError('ERR_REQUEST_INVALID', `more than one ${name} header`)
-    value = rawHeaders[i + 1]!
+const SCHEME = 'bearer'
+
+/**
+ * The token of a `Bearer <token>` credential (RFC 6750 §2.1): the scheme in any case (RFC 7235
+ * §2.1), one or more spaces, then the token, surrounding whitespace ignored; `undefined` without
+ * that scheme. The token's characters are left to verification, which demands stricter ones than
+ * the b64token syntax, so a token found in the verified-token cache costs no character scan.
+ */
+function bearerToken(value: string): string | undefined {
+  let start = 0
+  let end = value.length
+  while (start < end && isWhitespace(value.charCodeAt(start))) start += 1
+  while (end > start && isWhitespace(value.charCodeAt(end - 1))) end -= 1
+  if (end - start <= SCHEME.length + 1) return undefined
+  for (let i = 0; i < SCHEME.length; i += 1) {
+    if ((value.charCodeAt(start + i) | 0x20) !== SCHEME.charCodeAt(i)) return undefined
   }
-  return value
+  let at = start + SCHEME.length
+  if (value.charCodeAt(at) !== 0x20) return undefined
+  while (value.charCodeAt(at) === 0x20) at += 1
+  return value.slice(at, end)
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09
+}
+
+/** `Authorization` and `X-Scope-Token` in one pass over the raw headers; a repeated one is refused. */
+function readCredentials(rawHeaders: readonly string[]): CallCredentials {
+  let authorization: string | undefined
+  let scopeToken: string | undefined
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    // Both names have 13 characters: only those are compared, and only they are lower-cased.
+    if (name.length !== 13) continue
+    const lower = name.toLowerCase()
+    if (lower === 'authorization') {
+      if (authorization !== undefined) throw new VerificationError('ERR_REQUEST_INVALID', 'more than one authorization header')
+      authorization = rawHeaders[i + 1]!
+    } else if (lower === 'x-scope-token') {
+      if (scopeToken !== undefined) throw new VerificationError('ERR_REQUEST_INVALID', 'more than one x-scope-token header')
+      scopeToken = rawHeaders[i + 1]!
+    }
+  }
+  return { authorization, scopeToken }
 }
 
 function sameChain(required: readonly string[], actual: readonly string[]): boolean {

@@ -32,6 +32,8 @@ const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'pat
 // eslint-disable-next-line no-control-regex -- control characters in a path are refused on purpose
 const AMBIGUOUS = /[;\\\0-\x1f\x7f]|\/\/|%(2e|2f|5c|00|3b)/i
 
+const MATCHED_PATHS_PER_METHOD = 4096
+
 interface CompiledRoute {
   /** Literal segments, `undefined` where the template has a `{parameter}`. */
   segments: Array<string | undefined>
@@ -55,6 +57,8 @@ interface CompiledRoute {
  */
 export class OpenApiRoutes {
   readonly #routes: CompiledRoute[]
+  /** Paths already matched, by method: only successful matches, which depend on nothing else. */
+  readonly #matched = new Map<string, Map<string, RouteDecision>>()
 
   constructor(document: OpenApiDocument) {
     if (typeof document !== 'object' || typeof document.openapi !== 'string' || !document.openapi.startsWith('3.')) {
@@ -68,6 +72,21 @@ export class OpenApiRoutes {
   }
 
   match(method: string, rawPath: string): RouteDecision {
+    const known = this.#matched.get(method)?.get(rawPath)
+    if (known !== undefined) return known
+    const decision = this.#match(method, rawPath)
+    let paths = this.#matched.get(method)
+    if (paths === undefined) {
+      paths = new Map<string, RouteDecision>()
+      this.#matched.set(method, paths)
+    }
+    // Bounded: a flood of distinct paths (/orders/1, /orders/2, ...) starts it afresh.
+    if (paths.size >= MATCHED_PATHS_PER_METHOD) paths.clear()
+    paths.set(rawPath, decision)
+    return decision
+  }
+
+  #match(method: string, rawPath: string): RouteDecision {
     if (!rawPath.startsWith('/') || AMBIGUOUS.test(rawPath)) throw new VerificationError('ERR_PATH_INVALID', 'the request path is ambiguous')
     let segments: string[]
     try {

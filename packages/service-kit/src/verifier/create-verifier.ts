@@ -53,6 +53,13 @@ export interface VerifierOptions {
 export interface Verifier {
   /** Verifies a bearer token; rejects with a {@link VerificationError}. */
   verify(token: string): Promise<VerifiedToken>
+  /**
+   * {@link Verifier.verify} for a token verified before, without waiting: the token when this
+   * exact string is in the verified-token cache and still valid, `undefined` when it has to go
+   * through `verify`. Throws a {@link VerificationError} when the cached token has expired or been
+   * revoked.
+   */
+  verifyCached(token: string): VerifiedToken | undefined
   /** Refuses this `jti` from now until `expiresAt` (seconds) and evicts it from the cache. */
   revoke(jti: string, expiresAt: number): void
   /** Fetches the JWKS once (rejecting if it cannot), then keeps it fresh. */
@@ -144,40 +151,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
       keyFor,
     })
 
+  const verifyCached = (token: string): VerifiedToken | undefined => {
+    // A cached token is only as good as its key: a key dropped (emergency rotation), replaced
+    // under the same kid, or gone stale sends the token back through full verification.
+    const verified = cache.get(token, keyFor)
+    if (verified === undefined) return undefined
+    const nowSec = Math.floor(now() / 1000)
+    const leeway = settings.clockToleranceSec
+    if (verified.claims.exp <= nowSec - leeway) throw refusal('expired')
+    if (verified.claims.nbf !== undefined && verified.claims.nbf > nowSec + leeway) throw refusal('not_yet_valid')
+    if (revoked.has(verified.claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
+    return verified
+  }
+
   return {
     async verify(token) {
       if (token === '') throw new VerificationError('ERR_TOKEN_MISSING', 'no access token was presented')
       if (token.length > settings.maxTokenLength) throw new VerificationError('ERR_TOKEN_MALFORMED', 'the token is too long')
-      const nowSec = Math.floor(now() / 1000)
-      const leeway = settings.clockToleranceSec
-      // A cached token is only as good as its key: a key dropped (emergency rotation), replaced
-      // under the same kid, or gone stale sends the token back through full verification.
-      let verified = cache.get(token, keyFor)
-      if (verified !== undefined) {
-        if (verified.claims.exp <= nowSec - leeway) throw refusal('expired')
-        if (verified.claims.nbf !== undefined && verified.claims.nbf > nowSec + leeway) throw refusal('not_yet_valid')
-      } else {
-        let result = check(token)
-        if (!result.ok && result.reason === 'unknown_kid' && jwks) {
-          if (!jwks.ready) throw new VerificationError('ERR_JWKS_UNAVAILABLE', "the issuer's keys cannot be fetched")
-          const kid = headerKid(token)
-          if (kid !== undefined && (await jwks.getKey(kid)) !== undefined) result = check(token)
-        }
-        if (!result.ok) throw refusal(result.reason)
-        const { claims } = result
-        verified = {
-          claims,
-          subject: claims.sub,
-          clientId: claims.client_id,
-          scopes: new Set(claims.scope.split(' ').filter(Boolean)),
-          chain: actChain(claims.act),
-          kid: result.kid,
-        }
-        cache.set(token, verified, { jti: claims.jti, kid: result.kid, key: keyFor(result.kid)! })
+      const hit = verifyCached(token)
+      if (hit !== undefined) return hit
+      let result = check(token)
+      if (!result.ok && result.reason === 'unknown_kid' && jwks) {
+        if (!jwks.ready) throw new VerificationError('ERR_JWKS_UNAVAILABLE', "the issuer's keys cannot be fetched")
+        const kid = headerKid(token)
+        if (kid !== undefined && (await jwks.getKey(kid)) !== undefined) result = check(token)
       }
-      if (revoked.has(verified.claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
+      if (!result.ok) throw refusal(result.reason)
+      const { claims } = result
+      const verified: VerifiedToken = {
+        claims,
+        subject: claims.sub,
+        clientId: claims.client_id,
+        scopes: new Set(claims.scope.split(' ').filter(Boolean)),
+        chain: actChain(claims.act),
+        kid: result.kid,
+      }
+      cache.set(token, verified, { jti: claims.jti, kid: result.kid, key: keyFor(result.kid)! })
+      if (revoked.has(claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
       return verified
     },
+    verifyCached,
     revoke,
     async start() {
       await jwks?.start()
