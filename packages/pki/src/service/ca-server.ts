@@ -127,7 +127,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
   app.get('/v1/bundle', (_request, reply) => reply.type('application/x-pem-file').send(ca.trustBundlePem))
   app.get('/v1/crl', async (_request, reply) => reply.type('application/x-pem-file').header('cache-control', 'no-cache').send((await service.crl()).pem))
 
-  const streams = new Set<(crl: PublishedCrl) => void>()
+  const streams = new Map<(crl: PublishedCrl) => void, () => void>()
   app.get('/v1/crl/events', async (request, reply) => {
     reply.hijack()
     const response = reply.raw
@@ -135,7 +135,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
     const send = (current: PublishedCrl) => response.write(`event: crl\ndata: ${JSON.stringify({ pem: current.pem, serial_numbers: current.serialNumbers })}\n\n`)
     send(await service.crl())
     const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), 15_000)
-    streams.add(send)
+    streams.set(send, () => response.end())
     request.raw.on('close', () => {
       clearInterval(heartbeat)
       streams.delete(send)
@@ -145,7 +145,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
   const stopCrl = service.onCrl((next) => {
     crl = next
     app.server.setSecureContext(secureContext())
-    for (const send of streams) send(next)
+    for (const send of streams.keys()) send(next)
   })
   let renewal: NodeJS.Timeout | undefined
   const scheduleRenewal = () => {
@@ -180,7 +180,8 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
       clearTimeout(renewal)
       stopCrl()
       service.close()
-      for (const send of streams) streams.delete(send)
+      // Followers reconnect, to this server once it is back or to another instance.
+      for (const end of streams.values()) end()
       await app.close()
     },
   }
