@@ -47,6 +47,7 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
     case 'ERR_TOKEN_NOT_YET_VALID':
     case 'ERR_TOKEN_IAT_FUTURE':
     case 'ERR_TOKEN_REVOKED':
+    case 'ERR_TOKEN_BINDING':
       return {
         status: 401,
         wwwAuthenticate: `${realm}, error="invalid_token", error_description="${description}"`,

@@ -170,6 +170,7 @@ describe('verifyAccessToken accepts', () => {
     ['no nbf', token(undefined, without({ ...claims }, 'nbf'))],
     ['iat at the edge of the leeway', token(undefined, { ...claims, iat: NOW + TOLERANCE })],
     ['aud as an array', token(undefined, { ...claims, aud: ['https://a.example', 'https://b.example'] })],
+    ['a certificate binding (RFC 8705 cnf x5t#S256)', token(undefined, { ...claims, cnf: { 'x5t#S256': 'A'.repeat(43) } })],
   ]
 
   it.each(rows)('%s', (_, encoded) => {
@@ -288,6 +289,13 @@ describe('verifyAccessToken rejects', () => {
     ['no jti', token(undefined, without({ ...claims }, 'jti')), 'malformed'],
     ['no client_id', token(undefined, without({ ...claims }, 'client_id')), 'malformed'],
     ['no scope', token(undefined, without({ ...claims }, 'scope')), 'malformed'],
+    // Confirmation (RFC 7800, RFC 8705): only a binding the verifier can enforce
+    ['cnf with a DPoP jkt, which cannot be enforced here', token(undefined, { ...claims, cnf: { jkt: 'A'.repeat(43) } }), 'malformed'],
+    ['cnf with x5t#S256 and a jwk', token(undefined, { ...claims, cnf: { 'x5t#S256': 'A'.repeat(43), jwk: {} } }), 'malformed'],
+    ['cnf x5t#S256 of the wrong length', token(undefined, { ...claims, cnf: { 'x5t#S256': 'A'.repeat(42) } }), 'malformed'],
+    ['cnf x5t#S256 in base64 with padding', token(undefined, { ...claims, cnf: { 'x5t#S256': `${'A'.repeat(43)}=` } }), 'malformed'],
+    ['cnf as a string', token(undefined, { ...claims, cnf: 'bound' }), 'malformed'],
+    ['an empty cnf', token(undefined, { ...claims, cnf: {} }), 'malformed'],
     ['no aud', token(undefined, without({ ...claims }, 'aud')), 'malformed'],
     ['aud an empty array', token(undefined, { ...claims, aud: [] }), 'malformed'],
     ['aud with a number in it', token(undefined, { ...claims, aud: ['https://a.example', 1] }), 'malformed'],

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import type { SigningAlgorithm } from './algorithms.js'
 import { decodeBase64url, encodeBase64url } from './base64url.js'
 import { keyMatchesAlgorithm, signJws, verifyJws } from './jws.js'
-import { audienceList, type AccessTokenClaims } from './claims.js'
+import { audienceList, isEnforceableConfirmation, type AccessTokenClaims } from './claims.js'
 import { parseJsonObject } from './json-object.js'
 
 /** RFC 9068 §2.1 media type, as the JOSE `typ` header carries it. */
@@ -127,6 +127,7 @@ function hasAccessTokenShape(claims: Record<string, unknown>): claims is Record<
     Number.isFinite(claims.exp) &&
     Number.isFinite(claims.iat) &&
     (claims.nbf === undefined || Number.isFinite(claims.nbf)) &&
+    isEnforceableConfirmation(claims.cnf) &&
     (typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))
   )
 }

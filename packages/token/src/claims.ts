@@ -19,6 +19,27 @@ export interface AccessTokenClaims {
   act?: ActClaim
   /** RFC 8693 §4.4: the one party allowed to exchange this token. */
   may_act?: { sub: string }
+  /**
+   * RFC 8705 §3.1: the token is bound to the client certificate whose SHA-256 thumbprint
+   * (base64url of the DER) this is; it is only good over a connection presenting that certificate.
+   */
+  cnf?: { 'x5t#S256': string }
+}
+
+/** RFC 8705 §3.1: `x5t#S256`, base64url without padding of a SHA-256 digest. */
+const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * Whether a `cnf` claim is one a Meshguard verifier can enforce: absent, or an object with
+ * exactly an `x5t#S256` thumbprint. Any other confirmation method (a DPoP `jkt`, a `jwk`) is
+ * refused rather than ignored, since ignoring it would accept the token unbound.
+ */
+export function isEnforceableConfirmation(cnf: unknown): boolean {
+  if (cnf === undefined) return true
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) return false
+  const members = Object.keys(cnf)
+  const thumbprint = (cnf as Record<string, unknown>)['x5t#S256']
+  return members.length === 1 && typeof thumbprint === 'string' && THUMBPRINT.test(thumbprint)
 }
 
 /** How many parties the `act` claim names. */

@@ -20,7 +20,7 @@ export function meshguard(options: ConnectOptions): (request: ConnectRequest, re
   return (request, response, next) => {
     const url = request.originalUrl ?? request.url ?? '/'
     authorizeThen(
-      { method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders },
+      { method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders, socket: request.socket },
       options,
       (auth) => {
         request.meshguard = auth

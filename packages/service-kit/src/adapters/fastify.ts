@@ -27,7 +27,7 @@ export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguard
   app.addHook('onRequest', (request, reply, next) => {
     const { raw } = request
     authorizeThen(
-      { method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders },
+      { method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders, socket: raw.socket },
       options,
       (auth) => {
         request.meshguard = auth

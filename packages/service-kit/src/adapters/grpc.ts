@@ -1,4 +1,14 @@
-import { credentials, Metadata, ServerInterceptingCall, status, type CallCredentials, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js'
+import {
+  credentials,
+  Metadata,
+  ServerInterceptingCall,
+  status,
+  type CallCredentials,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type StatusObject,
+} from '@grpc/grpc-js'
+import { certificateThumbprint } from '../authorization/certificate-binding.js'
 import { authorizeOperation, type RequestAuth } from '../authorization/authorize-request.js'
 import { VerificationError } from '../errors.js'
 import { GrpcMethods, type GrpcMethodDecision } from '../grpc/grpc-methods.js'
@@ -82,7 +92,7 @@ export function meshguardInterceptor(options: GrpcMeshguardOptions): ServerInter
               .then(() =>
                 authorizeOperation(
                   methods.match(descriptor.path),
-                  { authorization: single(metadata, 'authorization'), scopeToken: single(metadata, 'x-scope-token') },
+                  { authorization: single(metadata, 'authorization'), scopeToken: single(metadata, 'x-scope-token'), peerThumbprint: () => peerThumbprint(call) },
                   verifier,
                 ),
               )
@@ -167,6 +177,12 @@ function single(metadata: Metadata, name: string): string | undefined {
     throw new VerificationError('ERR_REQUEST_INVALID', `more than one ${name} value`)
   }
   return value
+}
+
+/** RFC 8705: the client certificate of the call's connection; the handshake proved its key is held. */
+function peerThumbprint(call: ServerInterceptingCallInterface): string | undefined {
+  const der = call.getAuthContext().sslPeerCertificate?.raw
+  return der === undefined ? undefined : certificateThumbprint(der)
 }
 
 function refusalStatus(

@@ -19,7 +19,7 @@ export function withMeshguard(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     authorizeThen(
-      { method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders },
+      { method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders, socket: request.socket },
       options,
       (auth) => {
         // A handler that throws or rejects is the service's failure: reported, answered 500.

@@ -1,6 +1,7 @@
 import { VerificationError } from '../errors.js'
 import type { Verifier } from '../verifier/create-verifier.js'
 import type { VerifiedToken } from '../verifier/verified-token.js'
+import { bindingHolds, socketThumbprint, type PeerThumbprint } from './certificate-binding.js'
 import { decideScopes } from './decide-scopes.js'
 import type { OpenApiRoutes, RouteDecision } from './openapi-routes.js'
 
@@ -31,19 +32,23 @@ export interface AuthorizeOptions {
   verifier: Verifier
 }
 
-/** The two credentials a call carries, each already read once (a repeated one refused by the reader). */
+/** The credentials a call carries, each already read once (a repeated one refused by the reader). */
 export interface CallCredentials {
   /** The `Authorization` value. */
   authorization: string | undefined
   /** The `X-Scope-Token` value. */
   scopeToken: string | undefined
+  /** The connection's verified client certificate, for tokens bound to one (RFC 8705); absent without TLS. */
+  peerThumbprint?: PeerThumbprint | undefined
 }
 
-/** A request as the HTTP adapters see it: method, raw URL and raw headers. */
+/** A request as the HTTP adapters see it: method, raw URL, raw headers and the socket it came over. */
 export interface RawRequest {
   method: string
   url: string
   rawHeaders: readonly string[]
+  /** Its client certificate is what a certificate-bound token must match. */
+  socket?: unknown
 }
 
 /**
@@ -64,7 +69,7 @@ export function authorizeRequestNow(request: RawRequest, { routes, verifier }: A
   const { url } = request
   const queryAt = url.indexOf('?')
   const operation = routes.match(request.method, queryAt < 0 ? url : url.slice(0, queryAt))
-  return operation.public ? publicAuth(operation) : decide(operation, readCredentials(request.rawHeaders), verifier)
+  return operation.public ? publicAuth(operation) : decide(operation, readCredentials(request.rawHeaders, request.socket), verifier)
 }
 
 /**
@@ -86,7 +91,7 @@ function publicAuth<Operation extends OperationPolicy>(operation: Operation): Re
 
 function decide<Operation extends OperationPolicy>(
   operation: Operation,
-  { authorization, scopeToken: scopeHeader }: CallCredentials,
+  { authorization, scopeToken: scopeHeader, peerThumbprint }: CallCredentials,
   verifier: Verifier,
 ): RequestAuth<Operation> | Promise<RequestAuth<Operation>> {
   if (authorization === undefined) throw new VerificationError('ERR_TOKEN_MISSING', 'no access token was presented')
@@ -97,11 +102,11 @@ function decide<Operation extends OperationPolicy>(
   const caller = verifier.verifyCached(callerToken)
   // A scope token that fails verification is ignored, and the caller's scopes decide.
   const scopeToken = presented === undefined ? undefined : cachedOrRefused(verifier, presented)
-  if (caller !== undefined && scopeToken !== null) return conclude(operation, caller, callerToken, scopeToken)
+  if (caller !== undefined && scopeToken !== null) return conclude(operation, caller, callerToken, scopeToken, peerThumbprint)
   return Promise.all([
     caller ?? verifier.verify(callerToken),
     scopeToken !== null ? scopeToken : verifier.verify(presented!).catch(() => undefined),
-  ]).then(([verifiedCaller, verifiedScope]) => conclude(operation, verifiedCaller, callerToken, verifiedScope))
+  ]).then(([verifiedCaller, verifiedScope]) => conclude(operation, verifiedCaller, callerToken, verifiedScope, peerThumbprint))
 }
 
 /** The scope token from the cache; `undefined` if it is refused; `null` if it has to be verified. */
@@ -117,8 +122,14 @@ function conclude<Operation extends OperationPolicy>(
   operation: Operation,
   caller: VerifiedToken,
   callerToken: string,
-  scopeToken: VerifiedToken | undefined,
+  presentedScopeToken: VerifiedToken | undefined,
+  peerThumbprint: PeerThumbprint | undefined,
 ): RequestAuth<Operation> {
+  if (!bindingHolds(caller, peerThumbprint)) {
+    throw new VerificationError('ERR_TOKEN_BINDING', 'the token is bound to a client certificate this connection does not present')
+  }
+  // A scope token bound to another certificate is ignored, like any scope token that fails.
+  const scopeToken = presentedScopeToken !== undefined && bindingHolds(presentedScopeToken, peerThumbprint) ? presentedScopeToken : undefined
   const grantedBy = decideScopes(operation.alternatives, caller, scopeToken)
   if (operation.chain !== undefined && !sameChain(operation.chain, caller.chain)) {
     throw new VerificationError('ERR_CHAIN_REFUSED', `this operation accepts only calls through ${operation.chain.join(' acting for ')}`)
@@ -154,7 +165,7 @@ function isWhitespace(code: number): boolean {
 }
 
 /** `Authorization` and `X-Scope-Token` in one pass over the raw headers; a repeated one is refused. */
-function readCredentials(rawHeaders: readonly string[]): CallCredentials {
+function readCredentials(rawHeaders: readonly string[], socket: unknown): CallCredentials {
   let authorization: string | undefined
   let scopeToken: string | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -170,7 +181,7 @@ function readCredentials(rawHeaders: readonly string[]): CallCredentials {
       scopeToken = rawHeaders[i + 1]!
     }
   }
-  return { authorization, scopeToken }
+  return { authorization, scopeToken, peerThumbprint: socket === undefined ? undefined : socketThumbprint(socket) }
 }
 
 function sameChain(required: readonly string[], actual: readonly string[]): boolean {
