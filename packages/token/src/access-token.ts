@@ -75,7 +75,7 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
   const parts = token.split('.')
   if (parts.length !== 3) return fail('malformed')
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string]
-  const header = parseObject(encodedHeader)
+  const header = parseHeader(encodedHeader)
   const signature = decodeBase64url(encodedSignature)
   if (header === undefined || signature === undefined || signature.length === 0) return fail('malformed')
 
@@ -109,6 +109,22 @@ function fail(reason: AccessTokenFailure): AccessTokenResult {
 function isAccessTokenTyp(typ: string): boolean {
   const lower = typ.toLowerCase()
   return lower === ACCESS_TOKEN_TYP || lower === `application/${ACCESS_TOKEN_TYP}`
+}
+
+/**
+ * An issuer's tokens share a handful of headers (one per key), so each distinct header segment is
+ * decoded and parsed once, with the same strictness, and kept frozen; a bounded number are kept,
+ * and a flood of distinct ones only starts the set afresh.
+ */
+const parsedHeaders = new Map<string, Readonly<Record<string, unknown>> | undefined>()
+const MAX_PARSED_HEADERS = 256
+
+function parseHeader(segment: string): Readonly<Record<string, unknown>> | undefined {
+  if (parsedHeaders.has(segment)) return parsedHeaders.get(segment)
+  const header = parseObject(segment)
+  if (parsedHeaders.size >= MAX_PARSED_HEADERS) parsedHeaders.clear()
+  parsedHeaders.set(segment, header === undefined ? undefined : Object.freeze(header))
+  return header
 }
 
 function parseObject(segment: string): Record<string, unknown> | undefined {
