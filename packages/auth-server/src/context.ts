@@ -36,8 +36,24 @@ export interface ServerContext {
   readonly logger: Logger
   /** The exact issuer identifier; fixed once the server listens. */
   issuer: string
+  /**
+   * The mutual-TLS listener's counterpart of `issuer` (its origin and the issuer's path), under
+   * which its endpoints are published (RFC 8705 §5 `mtls_endpoint_aliases`); undefined without
+   * one, fixed once it listens.
+   */
+  mtlsBaseUrl: string | undefined
+}
+
+/** The issuer's path, under which both listeners serve every endpoint ('' for a bare origin). */
+export function issuerPath(issuer: string | undefined): string {
+  return issuer ? new URL(issuer).pathname.replace(/\/$/, '') : ''
 }
 
 export function endpointUrl(ctx: Pick<ServerContext, 'issuer'>, name: EndpointName): string {
   return `${ctx.issuer.replace(/\/$/, '')}${endpointPaths[name]}`
+}
+
+/** The endpoint's URL on the mutual-TLS listener, when there is one. */
+export function mtlsEndpointUrl(ctx: Pick<ServerContext, 'mtlsBaseUrl'>, name: EndpointName): string | undefined {
+  return ctx.mtlsBaseUrl === undefined ? undefined : `${ctx.mtlsBaseUrl.replace(/\/$/, '')}${endpointPaths[name]}`
 }

@@ -87,13 +87,14 @@ export class TemporarilyUnavailable extends OAuthError {
   readonly status = 503
 }
 
-/** Codes of errors that are not OAuth responses: configuration, store and key problems. */
+/** Codes of errors that are not OAuth responses: configuration, store, key and TLS file problems. */
 export const meshguardErrorCodes = [
   'ERR_CONFIG_INVALID',
   'ERR_STORE_CONFLICT',
   'ERR_STORE_NOT_FOUND',
   'ERR_KEY_DECRYPT',
   'ERR_INVALID_ARGUMENT',
+  'ERR_TLS_CREDENTIALS',
 ] as const
 
 export type MeshguardErrorCode = (typeof meshguardErrorCodes)[number]

@@ -3,11 +3,13 @@ import { TokenCache, type AccessTokenClaims } from '@meshguard/token'
 import { AuditLog } from './audit/audit-log.js'
 import { systemClock, type Clock } from './clock.js'
 import type { AuthServerConfig } from './config/schema.js'
-import type { ServerContext } from './context.js'
+import { issuerPath, type ServerContext } from './context.js'
 import { resolveKeyEncryptionKey } from './crypto/key-encryption.js'
 import { RevocationBus } from './events/revocation-bus.js'
 import { Directory } from './directory/directory.js'
 import { buildApp } from './http/build-app.js'
+import { readMtlsCredentials } from './http/mtls-credentials.js'
+import { MtlsListener } from './http/mtls-listener.js'
 import { KeyManager } from './keys/key-manager.js'
 import { Metrics } from './metrics.js'
 import { openStore } from './store/open-store.js'
@@ -23,8 +25,10 @@ export interface AuthServerDeps {
 
 export interface AuthServer {
   readonly app: FastifyInstance
+  /** The RFC 8705 mutual-TLS listener, when `mtls` is configured. */
+  readonly mtls: MtlsListener | undefined
   readonly context: ServerContext
-  /** Starts listening; resolves to the issuer. */
+  /** Starts listening, on the mutual-TLS listener too; resolves to the issuer. */
   listen(): Promise<string>
   /** Stops accepting requests, finishes those in flight, flushes the audit log, closes the store. */
   close(): Promise<void>
@@ -44,6 +48,8 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
   if (kek.source === 'generated-file') {
     logger.warn({ dataDir: config.dataDir }, 'generated a key encryption key in the data directory; configure MESHGUARD_KEY_ENCRYPTION_KEY in production')
   }
+  // Read before anything is opened: a missing or broken file stops the server at once.
+  const mtlsCredentials = config.mtls && (await readMtlsCredentials(config.mtls))
   const store = deps.store ?? (await openStore(config))
   const keys = new KeyManager({ store, kek: kek.key, signing: config.signing, tokens: config.tokens, clock, logger })
   try {
@@ -80,8 +86,10 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     verifiedTokens: new TokenCache<AccessTokenClaims>(10_000),
     metrics: new Metrics(),
     issuer: config.issuer ?? `http://${config.host}:${config.port}`,
+    mtlsBaseUrl: config.mtls?.origin && `${new URL(config.mtls.origin).origin}${issuerPath(config.issuer)}`,
   }
   const app = buildApp(context)
+  const mtls = config.mtls && mtlsCredentials ? new MtlsListener(context, config.mtls, mtlsCredentials) : undefined
   const purge = setInterval(() => {
     store.purgeExpired(Math.floor(clock.now() / 1000)).catch((err: unknown) => {
       logger.warn({ err }, 'could not purge expired records')
@@ -91,20 +99,31 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
 
   return {
     app,
+    mtls,
     context,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port })
       if (!config.issuer) context.issuer = address.replace('://localhost', '://127.0.0.1')
+      if (mtls) {
+        const mtlsAddress = await mtls.listen().catch(async (err: unknown) => {
+          await app.close()
+          throw err
+        })
+        context.mtlsBaseUrl ??= `${mtlsAddress}${issuerPath(config.issuer)}`
+      }
       keys.start()
       directory.start()
-      logger.info({ issuer: context.issuer, store: store.kind, alg: config.signing.algorithm }, 'authorization server listening')
+      logger.info(
+        { issuer: context.issuer, mtls: context.mtlsBaseUrl, store: store.kind, alg: config.signing.algorithm },
+        'authorization server listening',
+      )
       return context.issuer
     },
     async close() {
       clearInterval(purge)
       keys.stop()
       directory.stop()
-      await app.close()
+      await Promise.all([app.close(), mtls?.close()])
       await context.audit.close()
       if (!deps.store) await store.close()
     },

@@ -20,6 +20,7 @@ function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord
     id,
     secretHash: 'sha256$c2FsdA$ZGlnZXN0',
     jwks: null,
+    tlsClientAuthSanUri: null,
     grantTypes: ['client_credentials'],
     scopes: ['orders:read'],
     mayAct: null,
@@ -102,14 +103,18 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
     })
 
     describe('clients', () => {
-      it('round-trips a secret client and a private_key_jwt client', async () => {
+      it('round-trips a secret client, a private_key_jwt client and a tls_client_auth client', async () => {
         const jwtClient = client('billing', { secretHash: null, jwks: [publicJwk], mayAct: 'gateway', scopes: [] })
+        const tlsClient = client('payments', { secretHash: null, tlsClientAuthSanUri: 'spiffe://mesh.internal/ns/shop/sa/payments' })
         await store.createClient(client('orders'))
         await store.createClient(jwtClient)
+        await store.createClient(tlsClient)
         expect(await store.getClient('orders')).toStrictEqual(client('orders'))
         expect(await store.getClient('billing')).toStrictEqual(jwtClient)
+        expect(await store.getClient('payments')).toStrictEqual(tlsClient)
         expect(await store.getClient('missing')).toBeUndefined()
-        expect((await store.listClients()).map((c) => c.id)).toStrictEqual(['billing', 'orders'])
+        expect((await store.listClients()).map((c) => c.id)).toStrictEqual(['billing', 'orders', 'payments'])
+        expect((await store.listClients()).find((c) => c.id === 'payments')).toStrictEqual(tlsClient)
       })
 
       it('rejects a duplicate id and keeps the first client', async () => {
@@ -437,7 +442,9 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         const resource = { id: 'https://orders.internal', scopes: ['orders:read'], createdAt: NOW }
         const revocation = { jti: 'j1', clientId: 'orders', expiresAt: NOW + 600, revokedAt: NOW }
         const event: AuditEvent = { ts: NOW * 1000, type: 'token.issued', decision: 'allow', act: ['a'] }
+        const tlsClient = client('payments', { secretHash: null, tlsClientAuthSanUri: 'spiffe://mesh.internal/ns/shop/sa/payments' })
         await store.createClient(client('orders', { jwks: [publicJwk] }))
+        await store.createClient(tlsClient)
         await store.createResourceServer(resource)
         await store.applyKeyChanges({ insert: [signingKey('k1', 'active')] })
         await store.revokeToken(revocation)
@@ -452,6 +459,7 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
 
         const reopened = await connect()
         expect(await reopened.getClient('orders')).toStrictEqual(client('orders', { jwks: [publicJwk] }))
+        expect(await reopened.getClient('payments')).toStrictEqual(tlsClient)
         expect(await reopened.listResourceServers()).toStrictEqual([resource])
         expect(await reopened.listSigningKeys()).toStrictEqual([signingKey('k1', 'active')])
         expect(await reopened.listRevocations(0)).toStrictEqual([revocation])

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, NO_MIGRATIONS, SqliteDialect } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
+import { KyselyStore, type Database } from '../src/store/kysely-store.js'
 import { migrateToLatest, migrations } from '../src/store/migrations.js'
 import { openSqliteStore, openStore, SQLITE_FILE_NAME } from '../src/store/open-store.js'
 import { storeConformance } from './store-conformance.js'
@@ -66,6 +67,7 @@ describe('sqlite store file', () => {
       id: 'cli',
       secretHash: null,
       jwks: null,
+      tlsClientAuthSanUri: null,
       grantTypes: [],
       scopes: [],
       mayAct: null,
@@ -87,7 +89,7 @@ describe('sqlite store file', () => {
 
   it('migrates down to nothing and back up', async () => {
     const raw = new BetterSqlite3(join(mkdtempSync(join(root, 'case-')), SQLITE_FILE_NAME))
-    const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) })
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
     const tables = () => raw.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all()
     await migrateToLatest(db, 'sqlite')
     const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('sqlite')) } })
@@ -98,6 +100,14 @@ describe('sqlite store file', () => {
     expect(tables().map((t) => t.name)).toEqual(
       expect.arrayContaining(['audit_events', 'ca_join_tokens', 'ca_certificates']),
     )
+    const columns = () => raw.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('clients')").all().map((c) => c.name)
+    expect(columns()).toContain('tls_client_auth_san_uri')
+    expect((await migrator.migrateTo('0002_ca_store')).error).toBeUndefined()
+    expect(columns()).not.toContain('tls_client_auth_san_uri')
+    raw.exec(`INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at) VALUES ('older', 'sha256$a$b', '[]', '[]', 1)`)
+    await migrateToLatest(db, 'sqlite')
+    expect(columns()).toContain('tls_client_auth_san_uri')
+    expect(await new KyselyStore(db, 'sqlite').getClient('older')).toMatchObject({ secretHash: 'sha256$a$b', tlsClientAuthSanUri: null })
     await db.destroy()
   })
 })

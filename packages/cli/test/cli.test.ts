@@ -95,7 +95,25 @@ describe('meshguard CLI', () => {
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ client_id: 'shop', auth: 'client_secret', scope: 'orders.read' })])
   })
 
+  it('registers a tls_client_auth client by its SPIFFE ID, printing no secret', async () => {
+    const spiffeId = 'spiffe://example.org/ns/shop/sa/orders'
+    const created = await meshguard(['client', 'create', ...state(), '--id', 'orders-workload', '--scope', 'orders.read', '--tls-client-auth', spiffeId])
+    expect(created).toMatchObject({ code: 0, stderr: '' })
+    expect(created.stdout).toBe(`client orders-workload\n  scope:  orders.read\n  grants: client_credentials\n  authenticates with tls_client_auth: a certificate for ${spiffeId}\n`)
+
+    const json = await meshguard(['client', 'create', ...state(), '--id', 'payments-workload', '--scope', 'orders.read', '--tls-client-auth', 'spiffe://example.org/ns/shop/sa/payments', '--json'])
+    expect(json.code).toBe(0)
+    const record = JSON.parse(json.stdout) as Record<string, unknown>
+    expect(record).not.toHaveProperty('client_secret')
+    expect(record).toMatchObject({ client_id: 'payments-workload', auth: 'tls_client_auth', tls_client_auth_san_uri: 'spiffe://example.org/ns/shop/sa/payments' })
+
+    const list = JSON.parse((await meshguard(['client', 'list', ...state(), '--json'])).stdout) as Array<Record<string, unknown>>
+    expect(list.find((client) => client.client_id === 'orders-workload')).toMatchObject({ auth: 'tls_client_auth', tls_client_auth_san_uri: spiffeId })
+  })
+
   it.each([
+    ['a tls_client_auth ID that is not a SPIFFE ID', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--tls-client-auth', 'orders'], /tls_client_auth_san_uri "orders" is not a SPIFFE ID/],
+    ['a tls_client_auth ID and a secret', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--tls-client-auth', 'spiffe://example.org/ns/shop/sa/x', '--secret', 'x'.repeat(40)], /give one of a secret, keys or a tls_client_auth SPIFFE ID/],
     ['a scope no resource server defines', ['client', 'create', '--id', 'x', '--scope', 'nope.read'], /scopes not defined by any resource server: nope\.read/],
     ['a short secret', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--secret', 'hunter2'], /secret must be at least 32 characters/],
     ['an unknown grant', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--grant', 'password'], /grant "password" is not supported/],

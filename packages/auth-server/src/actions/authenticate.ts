@@ -1,17 +1,24 @@
 import { authenticateClient } from '../client-auth/authenticate-client.js'
-import { endpointUrl, type EndpointName, type ServerContext } from '../context.js'
-import type { FormParams } from '../http/form-params.js'
-import type { ClientRecord } from '../store/store.js'
+import type { AuthenticatedClient, ClientAuthRequest } from '../client-auth/context.js'
+import { endpointUrl, mtlsEndpointUrl, type EndpointName, type ServerContext } from '../context.js'
+
+/** What the token, introspection and revocation endpoints are given of a request. */
+export type EndpointRequest = Omit<ClientAuthRequest, 'endpointUrl'>
 
 /** Client authentication as every endpoint performs it. */
-export function authenticate(
-  ctx: ServerContext,
-  endpoint: EndpointName,
-  authorization: string | undefined,
-  params: FormParams,
-): Promise<ClientRecord> {
+export function authenticate(ctx: ServerContext, endpoint: EndpointName, request: EndpointRequest): Promise<AuthenticatedClient> {
+  const url = request.listener === 'mtls' ? mtlsEndpointUrl(ctx, endpoint) : undefined
   return authenticateClient(
-    { authorization, params, endpointUrl: endpointUrl(ctx, endpoint) },
+    { ...request, endpointUrl: url ?? endpointUrl(ctx, endpoint) },
     { directory: ctx.directory, store: ctx.store, clock: ctx.clock, issuer: ctx.issuer, config: ctx.config },
   )
+}
+
+/** For the audit of a request refused before its client was authenticated: who it claimed to be. */
+export function claimedIdentity(request: EndpointRequest): Record<string, unknown> {
+  const certificate = request.clientCertificate
+  return {
+    claimed_client_id: request.params.get('client_id'),
+    client_certificate: certificate && { uris: certificate.uris, verified: certificate.verified, 'x5t#S256': certificate.thumbprint },
+  }
 }

@@ -1,14 +1,18 @@
 import { clientAuthMethods } from '../client-auth/authenticate-client.js'
-import { endpointUrl, type ServerContext } from '../context.js'
+import { endpointUrl, mtlsEndpointUrl, type ServerContext } from '../context.js'
 import { grants } from './grants/index.js'
 
-const AUTH_METHODS = clientAuthMethods.map((method) => method.name)
+const ALL_AUTH_METHODS = clientAuthMethods.map((method) => method.name)
+const AUTH_METHODS_WITHOUT_MTLS = ALL_AUTH_METHODS.filter((name) => name !== 'tls_client_auth')
 
 /**
  * RFC 8414 authorization server metadata, also served as OpenID Connect discovery.
  * `issuer` is exactly the configured identifier (§3.3: clients compare it byte for byte).
+ * With a mutual-TLS listener, RFC 8705 §3.3 and §5 metadata name it and its endpoints.
  */
 export function discoveryDocument(ctx: ServerContext): Record<string, unknown> {
+  const mtls = ctx.mtlsBaseUrl !== undefined
+  const authMethods = mtls ? ALL_AUTH_METHODS : AUTH_METHODS_WITHOUT_MTLS
   return {
     issuer: ctx.issuer,
     token_endpoint: endpointUrl(ctx, 'token'),
@@ -19,11 +23,19 @@ export function discoveryDocument(ctx: ServerContext): Record<string, unknown> {
     revocation_events_endpoint: endpointUrl(ctx, 'revocationEvents'),
     grant_types_supported: [...grants.keys()],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_methods_supported: authMethods,
     token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
-    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
-    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [ctx.config.signing.algorithm],
+    ...(mtls && {
+      tls_client_certificate_bound_access_tokens: true,
+      mtls_endpoint_aliases: {
+        token_endpoint: mtlsEndpointUrl(ctx, 'token'),
+        introspection_endpoint: mtlsEndpointUrl(ctx, 'introspection'),
+        revocation_endpoint: mtlsEndpointUrl(ctx, 'revocation'),
+      },
+    }),
   }
 }

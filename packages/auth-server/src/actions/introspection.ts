@@ -1,23 +1,19 @@
 import type { ServerContext } from '../context.js'
-import type { FormParams } from '../http/form-params.js'
 import { inspectToken } from '../tokens/inspect-token.js'
-import { authenticate } from './authenticate.js'
+import { authenticate, claimedIdentity, type EndpointRequest } from './authenticate.js'
 import { recordRefusal } from './record-refusal.js'
 import { actChain } from '@meshguard/token'
 
 /**
  * RFC 7662 introspection. The caller authenticates; a token that is not ours, not valid now
- * or revoked is answered with exactly `{"active":false}` (§2.2), whatever the reason.
+ * or revoked is answered with exactly `{"active":false}` (§2.2), whatever the reason. An active
+ * token's claims are returned as they are, a certificate-bound token's `cnf` included (RFC 8705 §3.2).
  */
-export async function introspectionEndpoint(
-  ctx: ServerContext,
-  authorization: string | undefined,
-  params: FormParams,
-): Promise<Record<string, unknown>> {
+export async function introspectionEndpoint(ctx: ServerContext, request: EndpointRequest): Promise<Record<string, unknown>> {
   let clientId: string | undefined
   try {
-    clientId = (await authenticate(ctx, 'introspection', authorization, params)).id
-    const inspection = await inspectToken(ctx, params.require('token'))
+    clientId = (await authenticate(ctx, 'introspection', request)).client.id
+    const inspection = await inspectToken(ctx, request.params.require('token'))
     ctx.metrics.introspections.inc({ active: String(inspection.active) })
     ctx.audit.record({
       ts: ctx.clock.now(),
@@ -33,7 +29,12 @@ export async function introspectionEndpoint(
     if (!inspection.active) return { active: false }
     return { active: true, token_type: 'Bearer', ...inspection.claims }
   } catch (err) {
-    recordRefusal(ctx, err, { endpoint: 'introspection', type: 'introspection.refused', clientId })
+    recordRefusal(ctx, err, {
+      endpoint: 'introspection',
+      type: 'introspection.refused',
+      clientId,
+      details: clientId === undefined ? claimedIdentity(request) : undefined,
+    })
     throw err
   }
 }

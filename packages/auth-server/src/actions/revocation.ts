@@ -1,8 +1,7 @@
 import { epochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import type { FormParams } from '../http/form-params.js'
 import { inspectToken } from '../tokens/inspect-token.js'
-import { authenticate } from './authenticate.js'
+import { authenticate, claimedIdentity, type EndpointRequest } from './authenticate.js'
 import { recordRefusal } from './record-refusal.js'
 
 /**
@@ -10,11 +9,11 @@ import { recordRefusal } from './record-refusal.js'
  * other token, invalid, expired or someone else's, the answer is the same 200 and nothing
  * changes (§2.2). A revocation is stored before it is announced on the revocation bus.
  */
-export async function revocationEndpoint(ctx: ServerContext, authorization: string | undefined, params: FormParams): Promise<void> {
+export async function revocationEndpoint(ctx: ServerContext, request: EndpointRequest): Promise<void> {
   let clientId: string | undefined
   try {
-    clientId = (await authenticate(ctx, 'revocation', authorization, params)).id
-    const inspection = await inspectToken(ctx, params.require('token'))
+    clientId = (await authenticate(ctx, 'revocation', request)).client.id
+    const inspection = await inspectToken(ctx, request.params.require('token'))
     if (!inspection.active) {
       ctx.audit.record({ ts: ctx.clock.now(), type: 'token.revocation_ignored', decision: 'deny', clientId, reason: inspection.reason })
       return
@@ -41,7 +40,12 @@ export async function revocationEndpoint(ctx: ServerContext, authorization: stri
     }
     ctx.audit.record({ ts: ctx.clock.now(), type: 'token.revoked', decision: 'allow', clientId, subject: claims.sub, jti: claims.jti })
   } catch (err) {
-    recordRefusal(ctx, err, { endpoint: 'revocation', type: 'revocation.refused', clientId })
+    recordRefusal(ctx, err, {
+      endpoint: 'revocation',
+      type: 'revocation.refused',
+      clientId,
+      details: clientId === undefined ? claimedIdentity(request) : undefined,
+    })
     throw err
   }
 }

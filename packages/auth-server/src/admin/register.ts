@@ -3,6 +3,7 @@ import { generateClientSecret, hashClientSecret, MIN_CLIENT_SECRET_LENGTH } from
 import { grants } from '../actions/grants/index.js'
 import { MeshguardError } from '../errors.js'
 import type { ClientRecord, ResourceServerRecord, Store } from '../store/store.js'
+import { parseSpiffeId } from '@meshguard/pki'
 import { isScopeToken } from '@meshguard/token'
 
 /** Client and resource server identifiers: printable, no spaces, at most 200 characters. */
@@ -18,16 +19,21 @@ export interface ClientInput {
   id: string
   scopes: readonly string[]
   grantTypes?: readonly string[] | undefined
-  /** A chosen secret (at least 32 characters); one is generated when neither this nor `jwks` is given. */
+  /** A chosen secret (at least 32 characters); one is generated when no other credential is given. */
   secret?: string | undefined
   /** Public keys for `private_key_jwt`. */
   jwks?: readonly JWK[] | undefined
+  /**
+   * RFC 8705 §2.1.2 `tls_client_auth_san_uri`: the SPIFFE ID of the workload; the client
+   * authenticates with `tls_client_auth`, presenting a certificate that names it.
+   */
+  tlsClientAuthSanUri?: string | undefined
   mayAct?: string | undefined
 }
 
 export interface RegisteredClient {
   client: ClientRecord
-  /** The secret in clear, shown once; undefined for `private_key_jwt` clients. */
+  /** The secret in clear, shown once; undefined for `private_key_jwt` and `tls_client_auth` clients. */
   secret: string | undefined
 }
 
@@ -53,7 +59,8 @@ export async function registerClient(store: Store, input: ClientInput, now: numb
   const owners = await store.resolveScopes(input.scopes)
   const undefinedScopes = input.scopes.filter((scope) => !owners.has(scope))
   if (undefinedScopes.length > 0) problems.push(`scopes not defined by any resource server: ${undefinedScopes.join(' ')} (register them with "meshguard resource create")`)
-  if (input.secret !== undefined && input.jwks !== undefined) problems.push('give either a secret or keys, not both')
+  const credentials = [input.secret, input.jwks, input.tlsClientAuthSanUri].filter((credential) => credential !== undefined)
+  if (credentials.length > 1) problems.push('give one of a secret, keys or a tls_client_auth SPIFFE ID, not several')
   if (input.secret !== undefined && input.secret.length < MIN_CLIENT_SECRET_LENGTH) {
     problems.push(`secret must be at least ${MIN_CLIENT_SECRET_LENGTH} characters of high-entropy randomness`)
   }
@@ -63,14 +70,19 @@ export async function registerClient(store: Store, input: ClientInput, now: numb
       if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) problems.push(`key ${jwk.kid ?? '(no kid)'} is not a public key`)
     }
   }
+  if (input.tlsClientAuthSanUri !== undefined) {
+    const problem = spiffeIdProblem(input.tlsClientAuthSanUri)
+    if (problem !== undefined) problems.push(`tls_client_auth_san_uri "${input.tlsClientAuthSanUri}" ${problem}`)
+  }
   if (input.mayAct !== undefined && !IDENTIFIER.test(input.mayAct)) problems.push(`may_act "${input.mayAct}" is not a valid client id`)
   fail(problems)
 
-  const secret = input.jwks ? undefined : (input.secret ?? generateClientSecret())
+  const secret = input.jwks || input.tlsClientAuthSanUri !== undefined ? undefined : (input.secret ?? generateClientSecret())
   const client: ClientRecord = {
     id: input.id,
     secretHash: secret === undefined ? null : hashClientSecret(secret),
     jwks: input.jwks ? [...input.jwks] : null,
+    tlsClientAuthSanUri: input.tlsClientAuthSanUri ?? null,
     grantTypes,
     scopes: [...new Set(input.scopes)],
     mayAct: input.mayAct ?? null,
@@ -78,6 +90,14 @@ export async function registerClient(store: Store, input: ClientInput, now: numb
   }
   await store.createClient(client)
   return { client, secret }
+}
+
+/** X509-SVID §2: a workload certificate names a SPIFFE ID with a path, never a bare trust domain. */
+function spiffeIdProblem(value: string): string | undefined {
+  const id = parseSpiffeId(value)
+  if (typeof id === 'string') return `is not a SPIFFE ID: ${id}`
+  if (id.path === '') return 'names a trust domain, not a workload'
+  return undefined
 }
 
 function fail(problems: string[]): void {

@@ -36,7 +36,7 @@ export const clientSecretBasic: ClientAuthMethod = {
     if (bodyId !== undefined && bodyId !== clientId) {
       throw new InvalidRequest('client_id in the body does not match the authenticated client')
     }
-    return checkSecret(directory, clientId, secret)
+    return { client: await checkSecret(directory, clientId, secret) }
   },
 }
 
@@ -45,6 +45,6 @@ export const clientSecretPost: ClientAuthMethod = {
   name: 'client_secret_post',
   present: ({ params }) => params.has('client_secret'),
   async authenticate({ params }, { directory }) {
-    return checkSecret(directory, params.require('client_id'), params.require('client_secret'))
+    return { client: await checkSecret(directory, params.require('client_id'), params.require('client_secret')) }
   },
 }

@@ -58,7 +58,7 @@ export const privateKeyJwt: ClientAuthMethod = {
     if (!(await store.consumeAssertionJti(clientId, payload.jti, exp + leeway))) {
       throw new InvalidClient('client_assertion jti has already been used')
     }
-    return client
+    return { client }
   },
 }
 

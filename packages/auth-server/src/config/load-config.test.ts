@@ -217,3 +217,55 @@ describe('issuer when listening beyond loopback', () => {
     expect(parseConfig({ host: '0.0.0.0', issuer: 'https://auth.example.com' }).issuer).toBe('https://auth.example.com')
   })
 })
+
+describe('mtls (RFC 8705 listener)', () => {
+  const files = { certFile: 'server.pem', keyFile: 'server.key', caFile: 'bundle.pem' }
+
+  it('is off by default, and fills in its documented defaults when set', () => {
+    expect(parseConfig({}).mtls).toBeUndefined()
+    expect(parseConfig({ mtls: files }).mtls).toStrictEqual({ port: 4443, reloadIntervalSec: 10, ...files })
+  })
+
+  it('requires the certificate, key and trust bundle files, reporting all three', () => {
+    const message = refusal({ mtls: { port: 8443 } })
+    for (const path of ['mtls.certFile', 'mtls.keyFile', 'mtls.caFile']) expect(message).toContain(`\n  - ${path}: `)
+  })
+
+  it.each([
+    ['an http origin', { origin: 'http://127.0.0.1:4443' }, '  - mtls.origin: must be an https URL'],
+    ['an origin with a path', { origin: 'https://auth-mtls.example.com/tenant-a' }, "  - mtls.origin: must be an origin, https://host[:port]: the endpoints keep the issuer's path"],
+    ['an origin with a query', { origin: 'https://auth-mtls.example.com?a=1' }, '  - mtls.origin: must be an origin'],
+    ['a relative URL', { origin: 'auth-mtls.example.com' }, '  - mtls.origin: must be an absolute URL'],
+    ['credentials', { origin: 'https://user:pw@auth-mtls.example.com' }, '  - mtls.origin: must not carry credentials'],
+    ['a non-loopback host without an origin', { host: '0.0.0.0' }, '  - mtls.origin: is required when the mutual-TLS listener is on a non-loopback host'],
+    ['the port of the plain listener', { port: 4000 }, '  - mtls.port: must differ from port'],
+    ['an unknown option', { crl: 'crl.pem' }, '  - mtls: Unrecognized key: "crl"'],
+  ])('refuses %s', (_name, mtls, message) => {
+    expect(refusal({ mtls: { ...files, ...mtls } })).toContain(message)
+  })
+
+  it('reports a missing mtls.origin beside other problems', () => {
+    const message = refusal({ port: 'x', mtls: { ...files, host: '10.0.0.7' } })
+    expect(message).toContain('\n  - port: ')
+    expect(message).toContain('\n  - mtls.origin: is required')
+  })
+
+  it('accepts a public listener with its origin, and a port shared with the plain listener on another address', () => {
+    const origin = 'https://auth-mtls.example.com:8443/'
+    expect(parseConfig({ mtls: { ...files, host: '0.0.0.0', origin } }).mtls).toMatchObject({ host: '0.0.0.0', origin })
+    expect(parseConfig({ mtls: { ...files, host: '127.0.0.2', port: 4000 } }).mtls?.port).toBe(4000)
+  })
+
+  it('is read from the environment', () => {
+    const config = loadConfig({
+      env: {
+        MESHGUARD_MTLS_PORT: '8443',
+        MESHGUARD_MTLS_CERT_FILE: 'server.pem',
+        MESHGUARD_MTLS_KEY_FILE: 'server.key',
+        MESHGUARD_MTLS_CA_FILE: 'bundle.pem',
+        MESHGUARD_MTLS_CRL_FILE: 'crl.pem',
+      },
+    })
+    expect(config.mtls).toStrictEqual({ port: 8443, reloadIntervalSec: 10, ...files, crlFile: 'crl.pem' })
+  })
+})

@@ -14,6 +14,13 @@ export const environmentVariables: Readonly<Record<string, readonly string[]>> =
   MESHGUARD_KEY_ROTATION_INTERVAL: ['signing', 'rotationIntervalSec'],
   MESHGUARD_ACCESS_TOKEN_TTL: ['tokens', 'accessTokenTtlSec'],
   MESHGUARD_MAX_CHAIN_DEPTH: ['tokens', 'maxChainDepth'],
+  MESHGUARD_MTLS_PORT: ['mtls', 'port'],
+  MESHGUARD_MTLS_HOST: ['mtls', 'host'],
+  MESHGUARD_MTLS_ORIGIN: ['mtls', 'origin'],
+  MESHGUARD_MTLS_CERT_FILE: ['mtls', 'certFile'],
+  MESHGUARD_MTLS_KEY_FILE: ['mtls', 'keyFile'],
+  MESHGUARD_MTLS_CA_FILE: ['mtls', 'caFile'],
+  MESHGUARD_MTLS_CRL_FILE: ['mtls', 'crlFile'],
   MESHGUARD_LOG_LEVEL: ['log', 'level'],
 }
 

@@ -40,6 +40,27 @@ const issuerSchema = z.string().check((ctx) => {
 })
 
 /**
+ * RFC 8705 §5: the origin clients reach the mutual-TLS listener at. Mutual TLS runs end to end,
+ * so no proxy rewrites paths: the endpoints keep the issuer's path, and this is an `https` origin.
+ */
+const mtlsOriginSchema = z.string().check((ctx) => {
+  let url: URL
+  try {
+    url = new URL(ctx.value)
+  } catch {
+    ctx.issues.push({ code: 'custom', message: 'must be an absolute URL', input: ctx.value })
+    return
+  }
+  if (url.protocol !== 'https:') ctx.issues.push({ code: 'custom', message: 'must be an https URL', input: ctx.value })
+  if (url.pathname !== '/' || url.search || url.hash || ctx.value.includes('#') || ctx.value.includes('?')) {
+    ctx.issues.push({ code: 'custom', message: "must be an origin, https://host[:port]: the endpoints keep the issuer's path", input: ctx.value })
+  }
+  if (url.username || url.password) ctx.issues.push({ code: 'custom', message: 'must not carry credentials', input: ctx.value })
+})
+
+const file = z.string().min(1)
+
+/**
  * An integer, given as a number or (from the environment) as a string of digits. Unlike
  * `z.coerce`, `null`, `''` and `' '` are refused rather than read as 0.
  */
@@ -123,6 +144,30 @@ export const authServerConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * RFC 8705: a second listener, over TLS with client certificates, serving the same endpoints.
+     * Clients authenticate there with `tls_client_auth` and get certificate-bound tokens. Unset: none.
+     */
+    mtls: z
+      .object({
+        port: integer(0, 65535).default(4443),
+        /** Defaults to `host`. */
+        host: z.string().min(1).optional(),
+        /** Where clients reach the listener, for `mtls_endpoint_aliases`; the issuer's path follows it. Default `https://<mtls.host>:<port>` (loopback only). */
+        origin: mtlsOriginSchema.optional(),
+        /** The server's certificate chain, PEM. */
+        certFile: file,
+        /** Its private key, PEM. */
+        keyFile: file,
+        /** The trust bundle client certificates must chain to, PEM. */
+        caFile: file,
+        /** CRLs, PEM, one for each CA of a client's chain. */
+        crlFile: file.optional(),
+        /** How often the files are re-read; changes apply to new connections without a restart. */
+        reloadIntervalSec: seconds(1, 86400).default(10),
+      })
+      .strict()
+      .optional(),
     http: z
       .object({
         bodyLimitBytes: integer(1024, 1048576).default(16384),
@@ -147,6 +192,26 @@ export const authServerConfigSchema = z
       return typeof host === 'string' && issuer === undefined
     },
   })
+  .refine(({ host, mtls }) => mtls?.origin !== undefined || isLoopbackHost(mtls?.host ?? host), {
+    path: ['mtls', 'origin'],
+    message: 'is required when the mutual-TLS listener is on a non-loopback host: clients must know where to reach it',
+    when: ({ value }) => {
+      const { host, mtls } = value as { host?: unknown; mtls?: { host?: unknown; origin?: unknown } }
+      return typeof host === 'string' && isPlainObject(mtls) && mtls.origin === undefined && (mtls.host === undefined || typeof mtls.host === 'string')
+    },
+  })
+  .refine(({ host, port, mtls }) => mtls === undefined || mtls.port === 0 || mtls.port !== port || (mtls.host ?? host) !== host, {
+    path: ['mtls', 'port'],
+    message: 'must differ from port',
+    when: ({ value }) => {
+      const { port, mtls } = value as { port?: unknown; mtls?: { port?: unknown } }
+      return typeof port === 'number' && isPlainObject(mtls) && typeof mtls.port === 'number'
+    },
+  })
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
 
 export type AuthServerConfigInput = z.input<typeof authServerConfigSchema>
 export type AuthServerConfig = z.output<typeof authServerConfigSchema>

@@ -1,31 +1,40 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { TLSSocket } from 'node:tls'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify'
 import { discoveryDocument } from '../actions/discovery.js'
 import { introspectionEndpoint } from '../actions/introspection.js'
 import { revocationEndpoint } from '../actions/revocation.js'
 import { RevocationStream } from '../actions/revocation-stream.js'
+import type { EndpointRequest } from '../actions/authenticate.js'
 import { tokenEndpoint } from '../actions/token.js'
-import { endpointPaths, type ServerContext } from '../context.js'
+import type { Listener } from '../client-auth/context.js'
+import { endpointPaths, issuerPath, type ServerContext } from '../context.js'
 import { InvalidRequest } from '../errors.js'
+import { clientCertificate } from './client-certificate.js'
 import { oauthErrorHandler, sendOAuthError } from './error-handler.js'
 import { FormParams } from './form-params.js'
 
-/** The issuer's path, under which every endpoint is served ('' for a bare origin). */
-function issuerPath(issuer: string | undefined): string {
-  return issuer ? new URL(issuer).pathname.replace(/\/$/, '') : ''
+export interface AppOptions {
+  /** Which listener the app serves; `mtls` reads the client certificate of each request's connection. */
+  listener: Listener
+  /** Creates the server the app listens with (the mutual-TLS listener's HTTPS server); Fastify's own by default. */
+  serverFactory?: FastifyServerFactory | undefined
 }
 
 /**
  * The authorization server's HTTP surface, separate from `listen()` so tests can `inject()`.
+ * Built once per listener from the same context: the routes are the same on both.
  */
-export function buildApp(ctx: ServerContext): FastifyInstance {
+export function buildApp(ctx: ServerContext, options: AppOptions = { listener: 'plain' }): FastifyInstance {
   // Fastify gets no logger: a per-request child logger costs more than the request's own logic.
   // Handlers log through ctx.logger, with what they know.
   const app = Fastify({
     trustProxy: ctx.config.http.trustProxy,
     bodyLimit: ctx.config.http.bodyLimitBytes,
     return503OnClosing: true,
+    ...(options.serverFactory && { serverFactory: options.serverFactory }),
   })
   const prefix = issuerPath(ctx.config.issuer)
+  const { listener } = options
 
   app.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000)
@@ -44,20 +53,25 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       })
       oauth.setErrorHandler((err, request, reply) => oauthErrorHandler(ctx.logger, err, request, reply))
 
-      const form = (request: FastifyRequest): FormParams => (request.body instanceof FormParams ? request.body : FormParams.empty())
+      const endpointRequest = ({ headers, body, raw }: FastifyRequest): EndpointRequest => ({
+        authorization: headers.authorization,
+        params: body instanceof FormParams ? body : FormParams.empty(),
+        listener,
+        clientCertificate: listener === 'mtls' && raw.socket instanceof TLSSocket ? clientCertificate(raw.socket) : undefined,
+      })
       const postOnly = (_request: FastifyRequest, reply: FastifyReply) =>
         sendOAuthError(reply.header('allow', 'POST'), new InvalidRequest('this endpoint accepts only POST', 405))
 
       oauth.post(endpointPaths.token, async (request, reply) => {
-        const body = await tokenEndpoint(ctx, request.headers.authorization, form(request))
+        const body = await tokenEndpoint(ctx, endpointRequest(request))
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
       })
       oauth.post(endpointPaths.introspection, async (request, reply) => {
-        const body = await introspectionEndpoint(ctx, request.headers.authorization, form(request))
+        const body = await introspectionEndpoint(ctx, endpointRequest(request))
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
       })
       oauth.post(endpointPaths.revocation, async (request, reply) => {
-        await revocationEndpoint(ctx, request.headers.authorization, form(request))
+        await revocationEndpoint(ctx, endpointRequest(request))
         return reply.header('cache-control', 'no-store').code(200).send()
       })
       for (const path of [endpointPaths.token, endpointPaths.introspection, endpointPaths.revocation]) {

@@ -27,6 +27,8 @@ export interface Database {
     scopes: JsonText
     may_act: string | null
     created_at: BigIntColumn
+    /** RFC 8705 §2.1.2: the SPIFFE ID a `tls_client_auth` client's certificate names. */
+    tls_client_auth_san_uri: string | null
   }
   resource_servers: { id: string; created_at: BigIntColumn }
   scopes: { scope: string; resource_server_id: string }
@@ -225,6 +227,16 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
       async down(db: Kysely<unknown>) {
         await db.schema.dropTable('ca_certificates').execute()
         await db.schema.dropTable('ca_join_tokens').execute()
+      },
+    },
+
+    '0003_tls_client_auth': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('clients').addColumn('tls_client_auth_san_uri', 'text').execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('clients').dropColumn('tls_client_auth_san_uri').execute()
       },
     },
   }

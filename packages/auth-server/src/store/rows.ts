@@ -20,6 +20,7 @@ export function toClientRow(client: ClientRecord): Insertable<Database['clients'
     scopes: JSON.stringify(client.scopes),
     may_act: client.mayAct,
     created_at: client.createdAt,
+    tls_client_auth_san_uri: client.tlsClientAuthSanUri,
   }
 }
 
@@ -32,6 +33,7 @@ export function fromClientRow(row: Selectable<Database['clients']>): ClientRecor
     scopes: JSON.parse(row.scopes) as string[],
     mayAct: row.may_act,
     createdAt: Number(row.created_at),
+    tlsClientAuthSanUri: row.tls_client_auth_san_uri,
   }
 }
 

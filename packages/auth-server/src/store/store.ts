@@ -5,10 +5,15 @@ import type { SigningAlgorithm } from '@meshguard/token'
 /** A registered OAuth client. */
 export interface ClientRecord {
   id: string
-  /** `sha256$<salt>$<digest>`, see `crypto/client-secret.ts`; null for `private_key_jwt` clients. */
+  /** `sha256$<salt>$<digest>`, see `crypto/client-secret.ts`; null for `private_key_jwt` and `tls_client_auth` clients. */
   secretHash: string | null
-  /** Public keys for `private_key_jwt` (RFC 7523); null for secret clients. */
+  /** Public keys for `private_key_jwt` (RFC 7523); null for other clients. */
   jwks: JWK[] | null
+  /**
+   * RFC 8705 §2.1.2 `tls_client_auth_san_uri`: the SPIFFE ID the client's certificate must name
+   * for it to authenticate with `tls_client_auth`; null for other clients.
+   */
+  tlsClientAuthSanUri: string | null
   grantTypes: string[]
   /** The scopes this client may ask for. */
   scopes: string[]

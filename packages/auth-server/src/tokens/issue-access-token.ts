@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { epochSeconds } from '../clock.js'
+import type { CertificateConfirmation } from '../client-auth/context.js'
 import type { ServerContext } from '../context.js'
 import { encodeAccessToken, type AccessTokenClaims, type ActClaim } from '@meshguard/token'
 
@@ -12,6 +13,8 @@ export interface AccessTokenRequest {
   mayAct?: string | null | undefined
   /** Seconds since the epoch the token must not outlive (RFC 8693: its subject token's `exp`). */
   notAfter?: number | undefined
+  /** RFC 8705 §3.1: the client certificate the token is bound to. */
+  confirmation?: CertificateConfirmation | undefined
 }
 
 export interface IssuedAccessToken {
@@ -38,5 +41,6 @@ export function issueAccessToken(ctx: ServerContext, request: AccessTokenRequest
   }
   if (request.act) claims.act = request.act
   if (request.mayAct) claims.may_act = { sub: request.mayAct }
+  if (request.confirmation) claims.cnf = { 'x5t#S256': request.confirmation['x5t#S256'] }
   return { token: encodeAccessToken(claims, ctx.keys.signer()), claims, expiresIn: exp - now }
 }

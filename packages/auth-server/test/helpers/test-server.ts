@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
+import { request, type Dispatcher } from 'undici'
 import {
   createAuthServer,
   parseConfig,
@@ -37,6 +38,8 @@ export interface TestServer {
   introspectionEndpoint: string
   revocationEndpoint: string
   jwksUri: string
+  /** Where the mutual-TLS listener serves the endpoints, when `mtls` is configured: `https://127.0.0.1:<port>`. */
+  mtls: MtlsEndpoints | undefined
   clock: TestClock
   dataDir: string
   keyEncryptionKey: string
@@ -46,6 +49,13 @@ export interface TestServer {
   /** Stops the server; the data directory survives unless `cleanup` is called. */
   stop(): Promise<void>
   cleanup(): void
+}
+
+export interface MtlsEndpoints {
+  baseUrl: string
+  tokenEndpoint: string
+  introspectionEndpoint: string
+  revocationEndpoint: string
 }
 
 export interface TestServerOptions {
@@ -72,7 +82,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await createAuthServer(config, { clock, logger: pino({ level: 'silent' }) })
   const issuer = await server.listen()
   const { port } = server.app.server.address() as { port: number }
-  const baseUrl = `http://127.0.0.1:${port}${new URL(issuer).pathname.replace(/\/$/, '')}`
+  const path = new URL(issuer).pathname.replace(/\/$/, '')
+  const baseUrl = `http://127.0.0.1:${port}${path}`
+  const mtlsAddress = server.mtls?.app.server.address() as { port: number } | undefined
+  const mtlsBaseUrl = mtlsAddress && `https://127.0.0.1:${mtlsAddress.port}${path}`
   const now = () => Math.floor(clock.now() / 1000)
   return {
     server,
@@ -82,6 +95,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     introspectionEndpoint: `${baseUrl}/oauth2/introspect`,
     revocationEndpoint: `${baseUrl}/oauth2/revoke`,
     jwksUri: `${baseUrl}/.well-known/jwks.json`,
+    mtls: mtlsBaseUrl === undefined
+      ? undefined
+      : {
+          baseUrl: mtlsBaseUrl,
+          tokenEndpoint: `${mtlsBaseUrl}/oauth2/token`,
+          introspectionEndpoint: `${mtlsBaseUrl}/oauth2/introspect`,
+          revocationEndpoint: `${mtlsBaseUrl}/oauth2/revoke`,
+        },
     clock,
     dataDir,
     keyEncryptionKey,
@@ -108,12 +129,41 @@ export interface OAuthResponse {
   body: Record<string, unknown>
 }
 
-/** POSTs a form to an endpoint and returns status, headers and the JSON body. */
-export async function postForm(url: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<OAuthResponse> {
+function formOf(params: Record<string, string | string[]>): URLSearchParams {
   const form = new URLSearchParams()
   for (const [name, value] of Object.entries(params)) {
     for (const item of Array.isArray(value) ? value : [value]) form.append(name, item)
   }
+  return form
+}
+
+/**
+ * POSTs a form through an undici dispatcher (an `Agent` presenting a client certificate, say)
+ * and returns status, headers and the JSON body.
+ */
+export async function postFormVia(
+  dispatcher: Dispatcher,
+  url: string,
+  params: Record<string, string | string[]>,
+  headers: Record<string, string> = {},
+): Promise<OAuthResponse> {
+  const response = await request(url, {
+    dispatcher,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: formOf(params).toString(),
+  })
+  const text = await response.body.text()
+  const responseHeaders = new Headers()
+  for (const [name, value] of Object.entries(response.headers)) {
+    for (const item of Array.isArray(value) ? value : [value ?? '']) responseHeaders.append(name, item)
+  }
+  return { status: response.statusCode, headers: responseHeaders, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
+}
+
+/** POSTs a form to an endpoint and returns status, headers and the JSON body. */
+export async function postForm(url: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<OAuthResponse> {
+  const form = formOf(params)
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },

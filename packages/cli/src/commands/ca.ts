@@ -5,7 +5,6 @@ import { CaService, CertificateAuthority, initCa, newWorkloadKey, revocationReas
 import { openStore } from '@meshguard/auth-server'
 import { caDir, caPassphrase, withCa } from '../ca-runtime.js'
 import { action, collect, configFrom, type StateOptions } from '../runtime.js'
-import { relativeTime } from '../jwt-describe.js'
 import { stateOptions } from './state-options.js'
 
 interface IssueOptions extends StateOptions {
@@ -41,7 +40,7 @@ export function caCommand(): Command {
         await withCa(options, async (service) => {
           const { token, expiresAt } = await service.createJoinToken({ spiffeId: options.id, dnsNames: options.dns ?? [], ...seconds('ttl', options.ttl) })
           console.log(token)
-          console.error(`for ${options.id}, once, ${relativeTime(expiresAt * 1000, Date.now()).replace(/^in /, 'within ')}`)
+          console.error(`for ${options.id}, once, until ${new Date(expiresAt * 1000).toISOString()}`)
         })
       }),
     )

@@ -11,6 +11,7 @@ interface CreateOptions extends StateOptions {
   grant?: string[]
   secret?: string
   jwks?: string
+  tlsClientAuth?: string
   mayAct?: string
   json?: boolean
 }
@@ -18,12 +19,13 @@ interface CreateOptions extends StateOptions {
 export function clientCommand(): Command {
   const client = new Command('client').description('register the clients (services, jobs) that obtain tokens')
 
-  stateOptions(client.command('create').description('register a client; prints its secret once'))
+  stateOptions(client.command('create').description('register a client; prints its secret once, if it has one'))
     .requiredOption('--id <id>', 'client id')
     .option('--scope <scopes...>', 'scopes it may request, space-separated or repeated')
     .option('--grant <grant>', 'allowed grant type, repeatable (default client_credentials)', collect)
     .option('--secret <secret>', 'use this secret (at least 32 characters) instead of a generated one')
     .option('--jwks <file>', 'a JWKS file of public keys: the client authenticates with private_key_jwt')
+    .option('--tls-client-auth <spiffe-id>', 'the workload\'s SPIFFE ID: the client authenticates with its certificate (RFC 8705 tls_client_auth) and gets certificate-bound tokens')
     .option('--may-act <client>', 'the one client allowed to exchange this client\'s tokens (RFC 8693 may_act)')
     .option('--json', 'print the client and its secret as JSON')
     .action(
@@ -32,18 +34,36 @@ export function clientCommand(): Command {
         const { client: record, secret } = await withStore(options, (store) =>
           registerClient(
             store,
-            { id: options.id, scopes: words(options.scope), grantTypes: options.grant, secret: options.secret, jwks, mayAct: options.mayAct },
+            {
+              id: options.id,
+              scopes: words(options.scope),
+              grantTypes: options.grant,
+              secret: options.secret,
+              jwks,
+              tlsClientAuthSanUri: options.tlsClientAuth,
+              mayAct: options.mayAct,
+            },
             nowSeconds(),
           ),
         )
         if (options.json) {
-          console.log(JSON.stringify({ client_id: record.id, client_secret: secret, scope: record.scopes.join(' '), grant_types: record.grantTypes }))
+          console.log(
+            JSON.stringify({
+              client_id: record.id,
+              client_secret: secret,
+              auth: authMethod(record),
+              tls_client_auth_san_uri: record.tlsClientAuthSanUri ?? undefined,
+              scope: record.scopes.join(' '),
+              grant_types: record.grantTypes,
+            }),
+          )
           return
         }
         console.log(`client ${record.id}`)
         console.log(`  scope:  ${record.scopes.join(' ') || '(none)'}`)
         console.log(`  grants: ${record.grantTypes.join(' ')}`)
         if (secret !== undefined) console.log(`  secret: ${secret}\n(shown once: only its hash is stored)`)
+        else if (record.tlsClientAuthSanUri !== null) console.log(`  authenticates with tls_client_auth: a certificate for ${record.tlsClientAuthSanUri}`)
         else console.log('  authenticates with private_key_jwt')
       }),
     )
@@ -70,10 +90,18 @@ export function clientCommand(): Command {
   return client
 }
 
+/** How the client authenticates; a secret client may use Basic or the body. */
+function authMethod(client: ClientRecord): 'private_key_jwt' | 'tls_client_auth' | 'client_secret' {
+  if (client.jwks) return 'private_key_jwt'
+  if (client.tlsClientAuthSanUri !== null) return 'tls_client_auth'
+  return 'client_secret'
+}
+
 function describe(client: ClientRecord) {
   return {
     client_id: client.id,
-    auth: client.jwks ? 'private_key_jwt' : 'client_secret',
+    auth: authMethod(client),
+    tls_client_auth_san_uri: client.tlsClientAuthSanUri ?? undefined,
     grant_types: client.grantTypes,
     scope: client.scopes.join(' '),
     may_act: client.mayAct ?? undefined,

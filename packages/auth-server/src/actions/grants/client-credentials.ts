@@ -10,13 +10,13 @@ import { grantTargets } from './grant-targets.js'
  */
 export const clientCredentials: Grant = {
   grantType: 'client_credentials',
-  async handle(ctx, { client, params }) {
+  async handle(ctx, { client, params, confirmation }) {
     const { scopes, audience } = await grantTargets(ctx, params, {
       scope: params.get('scope'),
       limits: [{ scopes: client.scopes, refusal: 'scope not allowed for this client' }],
       defaults: client.scopes,
     })
-    const issued = issueAccessToken(ctx, { subject: client.id, clientId: client.id, scopes, audience, mayAct: client.mayAct })
+    const issued = issueAccessToken(ctx, { subject: client.id, clientId: client.id, scopes, audience, mayAct: client.mayAct, confirmation })
     return {
       claims: issued.claims,
       body: { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.claims.scope },

@@ -1,3 +1,4 @@
+import type { CertificateConfirmation } from '../../client-auth/context.js'
 import type { ServerContext } from '../../context.js'
 import type { FormParams } from '../../http/form-params.js'
 import type { ClientRecord } from '../../store/store.js'
@@ -6,6 +7,8 @@ import type { AccessTokenClaims } from '@meshguard/token'
 export interface GrantRequest {
   client: ClientRecord
   params: FormParams
+  /** The certificate the client authenticated with (RFC 8705 §3): every token issued is bound to it. */
+  confirmation?: CertificateConfirmation | undefined
 }
 
 export interface GrantResult {

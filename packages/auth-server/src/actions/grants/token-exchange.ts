@@ -23,10 +23,12 @@ const EXCHANGEABLE: ReadonlySet<string> = new Set([tokenTypes.accessToken, token
  * one addressed to the next service: the subject stays, the service is added to the `act`
  * chain, scope can only narrow, and the new token never outlives the one it came from.
  * RFC 8693 §2.2.2: an unacceptable subject or actor token is `invalid_request`.
+ * RFC 8705 §3: the new token is bound to the certificate the requesting client authenticated
+ * with, if it did; the subject token's own binding belongs to its holder and is not carried over.
  */
 export const tokenExchange: Grant = {
   grantType: TOKEN_EXCHANGE_GRANT,
-  async handle(ctx, { client, params }) {
+  async handle(ctx, { client, params, confirmation }) {
     const subject = await exchangeableToken(ctx, params, 'subject_token')
     if (!audienceList(subject.aud).includes(client.id)) {
       throw new InvalidRequest('subject_token was not issued to the requesting client (it is not in its aud)')
@@ -60,6 +62,7 @@ export const tokenExchange: Grant = {
       audience,
       act,
       notAfter: subject.exp,
+      confirmation,
     })
     return {
       claims: issued.claims,
