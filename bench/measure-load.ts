@@ -1,5 +1,5 @@
 import autocannon from 'autocannon'
-import type { ServerUsage } from './server-process.js'
+import { usageBetween, type ServerUsage } from './server-process.js'
 
 export interface LoadOptions {
   url: string
@@ -69,6 +69,6 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     errors: warmup.errors + measured.errors,
     non2xx: warmup.non2xx + measured.non2xx,
     statusCodes,
-    server: before && after && { cpuMicros: after.cpuMicros - before.cpuMicros, requests: after.requests - before.requests },
+    server: before && after && usageBetween(before, after),
   }
 }

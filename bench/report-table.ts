@@ -53,6 +53,16 @@ export function formatColumns(title: string, header: readonly string[], cells: r
   return [title, rule, render(header), rule, ...cells.map(render), rule].join('\n')
 }
 
+/** The middle value, the upper one of an even count: always a figure some round measured. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
+}
+
+/** A ratio as the percentage it adds, e.g. `+4.2%` for 1.042 (empty for NaN). */
+export function formatPercentAdded(ratio: number): string {
+  return Number.isNaN(ratio) ? '' : `${ratio >= 1 ? '+' : ''}${formatNumber((ratio - 1) * 100, 1)}%`
+}
+
 /** A number with thousands separators and a fixed count of decimals. */
 export function formatNumber(value: number, decimals: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })

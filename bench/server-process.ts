@@ -19,6 +19,8 @@ export interface ServerUsage {
   cpuMicros: number
   /** Requests received, when the entry file counts them (see {@link serveBench}); otherwise 0. */
   requests: number
+  /** Connections accepted (TLS sessions, for a TLS server), when the entry file counts them; otherwise 0. */
+  connections: number
 }
 
 /** A server running in a child process; `T` is what its entry file reports once it listens. */
@@ -42,6 +44,8 @@ export interface ServerProcessOptions {
 export interface ServeBenchOptions {
   /** Requests received so far; the server counts them however costs it least. */
   requests?: () => number
+  /** Connections accepted so far. */
+  connections?: () => number
 }
 
 interface ReadyMessage {
@@ -99,7 +103,7 @@ export function startServerProcess<T = BenchTarget>(entry: URL, options: ServerP
   // One sample at a time: the child answers in order, so the oldest waiter takes each answer.
   const samples: Array<(usage: ServerUsage) => void> = []
   child.on('message', (message: unknown) => {
-    if (isMessage<UsageMessage>(message, 'usage')) samples.shift()?.({ cpuMicros: message.cpuMicros, requests: message.requests })
+    if (isMessage<UsageMessage>(message, 'usage')) samples.shift()?.({ cpuMicros: message.cpuMicros, requests: message.requests, connections: message.connections })
   })
   const sample = (): Promise<ServerUsage> => {
     if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(failure(`exited early (code ${child.exitCode ?? child.signalCode})`))
@@ -153,11 +157,16 @@ export function serveBench<T extends object = BenchTarget>(target: NoInfer<T>, c
     if (isMessage<StopMessage>(message, 'stop')) shutDown()
     if (isMessage<SampleMessage>(message, 'sample')) {
       const { user, system } = process.cpuUsage()
-      send({ type: 'usage', cpuMicros: user + system, requests: options.requests?.() ?? 0 } satisfies UsageMessage)
+      send({ type: 'usage', cpuMicros: user + system, requests: options.requests?.() ?? 0, connections: options.connections?.() ?? 0 } satisfies UsageMessage)
     }
   })
   process.once('disconnect', shutDown)
   send({ type: 'ready', target } satisfies ReadyMessage)
+}
+
+/** What a server spent and served between two samples. */
+export function usageBetween(before: ServerUsage, after: ServerUsage): ServerUsage {
+  return { cpuMicros: after.cpuMicros - before.cpuMicros, requests: after.requests - before.requests, connections: after.connections - before.connections }
 }
 
 /** RFC 6749 §2.3.1: id and secret form-urlencoded, joined by a colon, then base64. */

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto'
+import { connect, createSecureServer } from 'node:http2'
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest, Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -8,7 +9,7 @@ import { makeGenericClientConstructor, Metadata, Server, status, type Client, ty
 import { certificateThumbprint, createVerifier, OpenApiRoutes, type StaticKey, type Verifier } from '../src/index.js'
 import { withMeshguard } from '../src/adapters/node-http.js'
 import { grpcCallAuth, GrpcMethods, meshguardInterceptor } from '../src/adapters/grpc.js'
-import { mtlsServerOptions, WorkloadIdentity, type WorkloadCredentials } from '../src/tls/index.js'
+import { mtlsServerOptions, PeerAuthorizer, WorkloadIdentity, type WorkloadCredentials } from '../src/tls/index.js'
 import { mtlsChannelCredentials, mtlsServerCredentials } from '../src/tls/grpc.js'
 import { claimsAt, es256Key, forge, json } from './forge.js'
 import { TestPki } from './helpers/test-pki.js'
@@ -126,6 +127,45 @@ describe('certificate-bound tokens', () => {
     const reply = await send(server(), client(), headers())
     expect({ status: reply.status, error: reply.body.error }).toEqual({ status: code, error })
     if (code === 401) expect(reply.body.error_description).toBe('the token is bound to a client certificate this connection does not present')
+  })
+
+  it('checks the binding over HTTP/2, and names the peer of each HTTP/2 request', async () => {
+    const payments = new WorkloadIdentity(await pki.credentials(PAYMENTS))
+    const authorizer = new PeerAuthorizer({ trustDomain: 'example.org', allow: [ORDERS, CART], onRefusal: () => undefined })
+    const peers: string[] = []
+    const handler = withMeshguard({ routes: new OpenApiRoutes(spec), verifier }, (req, res, auth) => {
+      peers.push(authorizer.authorize(req).uri)
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ subject: auth.caller?.subject }))
+    })
+    const server = createSecureServer(mtlsServerOptions(payments), handler as unknown as Parameters<typeof createSecureServer>[1])
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const { port } = server.address() as AddressInfo
+    const callOver = async (client: WorkloadCredentials, requests: number) => {
+      const session = connect(`https://127.0.0.1:${port}`, { ca: pki.trustBundlePem, cert: client.certificateChainPem, key: client.privateKeyPem, checkServerIdentity: () => undefined })
+      const statuses: number[] = []
+      for (let i = 0; i < requests; i += 1) {
+        statuses.push(
+          await new Promise<number>((resolve, reject) => {
+            const stream = session.request({ ':path': '/payments', authorization: `Bearer ${tokens.bound!}` })
+            stream.on('response', (headers) => {
+              resolve(headers[':status']!)
+            })
+            stream.on('error', reject)
+            stream.resume()
+            stream.end()
+          }),
+        )
+      }
+      session.close()
+      return statuses
+    }
+    try {
+      expect(await callOver(orders, 3)).toEqual([200, 200, 200])
+      expect(await callOver(cart, 1)).toEqual([401])
+      expect(peers).toEqual([ORDERS, ORDERS, ORDERS])
+    } finally {
+      server.close()
+    }
   })
 
   it('checks the binding on gRPC calls too', async () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
+import { connectionSocket } from '../authorization/certificate-binding.js'
 import { refuse } from './refuse.js'
 
 export interface ConnectOptions extends AuthorizeOptions {
@@ -20,7 +21,7 @@ export function meshguard(options: ConnectOptions): (request: ConnectRequest, re
   return (request, response, next) => {
     const url = request.originalUrl ?? request.url ?? '/'
     authorizeThen(
-      { method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders, socket: request.socket },
+      { method: request.method ?? 'GET', url, rawHeaders: request.rawHeaders, socket: connectionSocket(request) },
       options,
       (auth) => {
         request.meshguard = auth

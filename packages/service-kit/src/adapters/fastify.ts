@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
+import { connectionSocket } from '../authorization/certificate-binding.js'
 import { refuse } from './refuse.js'
 
 declare module 'fastify' {
@@ -27,7 +28,7 @@ export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguard
   app.addHook('onRequest', (request, reply, next) => {
     const { raw } = request
     authorizeThen(
-      { method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders, socket: raw.socket },
+      { method: raw.method ?? 'GET', url: raw.url ?? '/', rawHeaders: raw.rawHeaders, socket: connectionSocket(raw) },
       options,
       (auth) => {
         request.meshguard = auth

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
+import { connectionSocket } from '../authorization/certificate-binding.js'
 import { refuse } from './refuse.js'
 
 export interface NodeHttpOptions extends AuthorizeOptions {
@@ -19,7 +20,7 @@ export function withMeshguard(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     authorizeThen(
-      { method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders, socket: request.socket },
+      { method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders, socket: connectionSocket(request) },
       options,
       (auth) => {
         // A handler that throws or rejects is the service's failure: reported, answered 500.

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto'
 import type { SecureContextOptions } from 'node:tls'
 import { experimental, Metadata, ServerCredentials, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js'
 import { isTrustDomain, type SpiffeId } from '@meshguard/pki'
+import { certificateThumbprint } from '../authorization/certificate-binding.js'
 import { checkPeerCertificate } from './check-peer-certificate.js'
 import { PeerRefusalError, refusalReporter, type RefusalSink } from './peer-refusal.js'
 import { MIN_TLS_VERSION, secureContextOptions } from './secure-context-options.js'
@@ -58,6 +59,9 @@ class WorkloadServerCredentials extends ServerCredentials {
   }
 }
 
+/** Certificates whose checks are kept; a flood of distinct ones starts the set afresh. */
+const MAX_VERDICTS = 4096
+
 /** Keyed by the call's metadata object, which grpc-js hands on unchanged to the handler. */
 const peers = new WeakMap<Metadata, SpiffeId>()
 
@@ -85,9 +89,31 @@ export function mtlsServerCredentials(identity: WorkloadIdentity, options: GrpcS
   const methods = new Map(Object.entries(options.methods ?? {}).map(([path, list]) => [path, compileAllowList(list, `the allow-list of ${path}`)]))
   const report = refusalReporter(options, true)
 
+  // What a certificate is, kept by its thumbprint: grpc-js hands each call the peer's
+  // certificate anew, and parsing it costs several times a call's own work. The allow-lists are
+  // checked on every call.
+  const verdicts = new Map<string, SpiffeId | PeerRefusalError>()
+  const identify = (certificate: Buffer, path: string): SpiffeId => {
+    const key = certificateThumbprint(certificate)
+    let verdict = verdicts.get(key)
+    if (verdict === undefined) {
+      try {
+        verdict = checkPeerCertificate(new X509Certificate(certificate), { trustDomain, purpose: 'clientAuth', allow: () => true })
+      } catch (err) {
+        if (!(err instanceof PeerRefusalError)) throw err
+        verdict = err
+      }
+      if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+      verdicts.set(key, verdict)
+    }
+    if (verdict instanceof PeerRefusalError) throw new PeerRefusalError(verdict.code, verdict.message, { ...verdict.details, route: path })
+    return verdict
+  }
+
   const authorize = (path: string, certificate: Buffer | undefined): SpiffeId => {
     if (certificate === undefined) throw new PeerRefusalError('ERR_PEER_NO_CERTIFICATE', 'the caller presented no verified certificate', { route: path })
-    const id = checkPeerCertificate(new X509Certificate(certificate), { trustDomain, purpose: 'clientAuth', allow }, { route: path })
+    const id = identify(certificate, path)
+    if (!allow(id)) throw new PeerRefusalError('ERR_PEER_NOT_ALLOWED', `${id.uri} is not allowed on ${path}`, { spiffeId: id.uri, route: path })
     const allowedHere = methods.get(path)
     if (allowedHere !== undefined && !allowedHere(id)) {
       throw new PeerRefusalError('ERR_PEER_NOT_ALLOWED', `${id.uri} is not allowed on ${path}`, { spiffeId: id.uri, route: path })

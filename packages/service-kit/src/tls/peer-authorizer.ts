@@ -4,6 +4,7 @@ import { isTrustDomain, type SpiffeId } from '@meshguard/pki'
 import { checkPeerCertificate } from './check-peer-certificate.js'
 import { handshakeRefusal } from './handshake-refusal.js'
 import { PeerRefusalError, refusalReporter, type RefusalSink } from './peer-refusal.js'
+import { connectionSocket, type RequestOrSocket } from '../authorization/certificate-binding.js'
 import { compileAllowList, type SpiffeIdAllowList } from './spiffe-allow-list.js'
 
 export interface PeerAuthorizerOptions extends RefusalSink {
@@ -30,7 +31,7 @@ export class PeerAuthorizer {
   readonly trustDomain: string
   readonly #allow: (id: SpiffeId) => boolean
   readonly #report: (refusal: PeerRefusalError) => void
-  /** The verdict on each connection, reached once; keyed by the socket a request gives (HTTP/2 gives a proxy per stream). */
+  /** The verdict on each connection, reached once, keyed by the connection's socket. */
   readonly #verdicts = new WeakMap<object, SpiffeId | PeerRefusalError>()
 
   constructor(options: PeerAuthorizerOptions) {
@@ -67,13 +68,13 @@ export class PeerAuthorizer {
   }
 
   /**
-   * The SPIFFE ID of the client on `socket` (a request's `socket`), checked against the
-   * service's allow-list.
+   * The SPIFFE ID of the client a request came from, checked against the service's allow-list
+   * once per connection. Give it the request (HTTP/1.1 or HTTP/2) or its connection's socket.
    *
    * @throws PeerRefusalError, after reporting it.
    */
-  authorize(socket: Socket): SpiffeId {
-    const verdict = this.#verdict(socket)
+  authorize(request: Socket | RequestOrSocket): SpiffeId {
+    const verdict = this.#verdict(connectionSocket(request) as Socket)
     if (verdict instanceof PeerRefusalError) {
       this.#report(verdict)
       throw verdict
@@ -86,12 +87,13 @@ export class PeerAuthorizer {
    *
    * @throws TypeError at once for an empty or malformed allow-list.
    */
-  forRoute(route: string, allow: SpiffeIdAllowList): (socket: Socket) => SpiffeId {
+  forRoute(route: string, allow: SpiffeIdAllowList): (request: Socket | RequestOrSocket) => SpiffeId {
     const allowed = compileAllowList(allow, `the allow-list of ${route}`)
-    return (socket) => {
-      const id = this.authorize(socket)
+    return (request) => {
+      const id = this.authorize(request)
       if (!allowed(id)) {
-        const refusal = new PeerRefusalError('ERR_PEER_NOT_ALLOWED', `${id.uri} is not allowed on ${route}`, { spiffeId: id.uri, route, remoteAddress: socket.remoteAddress })
+        const { remoteAddress } = connectionSocket(request) as Socket
+        const refusal = new PeerRefusalError('ERR_PEER_NOT_ALLOWED', `${id.uri} is not allowed on ${route}`, { spiffeId: id.uri, route, remoteAddress })
         this.#report(refusal)
         throw refusal
       }
