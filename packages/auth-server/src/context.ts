@@ -8,6 +8,7 @@ import type { RevocationBus } from './events/revocation-bus.js'
 import type { KeyManager } from './keys/key-manager.js'
 import type { Metrics } from './metrics.js'
 import type { Store } from './store/store.js'
+import type { ReferenceTokens } from './tokens/reference-tokens.js'
 
 /** Paths of the endpoints, relative to the issuer. */
 export const endpointPaths = {
@@ -32,6 +33,8 @@ export interface ServerContext {
   readonly revocations: RevocationBus
   /** Tokens whose signature was checked, for introspection and exchange to skip it. */
   readonly verifiedTokens: TokenCache<AccessTokenClaims>
+  /** Opaque access tokens and the JWTs they stand for. */
+  readonly referenceTokens: ReferenceTokens
   readonly metrics: Metrics
   readonly logger: Logger
   /** The exact issuer identifier; fixed once the server listens. */

@@ -14,6 +14,7 @@ import { KeyManager } from './keys/key-manager.js'
 import { Metrics } from './metrics.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
+import { ReferenceTokens } from './tokens/reference-tokens.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface AuthServerDeps {
@@ -84,6 +85,7 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     audit: new AuditLog({ store, logger }),
     revocations,
     verifiedTokens: new TokenCache<AccessTokenClaims>(10_000),
+    referenceTokens: new ReferenceTokens({ store, clock, logger }),
     metrics: new Metrics(),
     issuer: config.issuer ?? `http://${config.host}:${config.port}`,
     mtlsBaseUrl: config.mtls?.origin && `${new URL(config.mtls.origin).origin}${issuerPath(config.issuer)}`,

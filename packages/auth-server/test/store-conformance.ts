@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { JWK } from 'jose'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../src/errors.js'
-import type { AuditEvent, ClientRecord, SigningKeyRecord, SigningKeyState, Store } from '../src/store/store.js'
+import type { AuditEvent, ClientRecord, ReferenceTokenRecord, SigningKeyRecord, SigningKeyState, Store } from '../src/store/store.js'
 
 const NOW = 1_700_000_000
 
@@ -24,7 +24,20 @@ function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord
     grantTypes: ['client_credentials'],
     scopes: ['orders:read'],
     mayAct: null,
+    tokenFormat: 'jwt',
+    phantomTokens: false,
     createdAt: NOW,
+    ...overrides,
+  }
+}
+
+function referenceToken(tokenHash: string, overrides: Partial<ReferenceTokenRecord> = {}): ReferenceTokenRecord {
+  return {
+    tokenHash,
+    jti: `jti-${tokenHash}`,
+    clientId: 'orders',
+    expiresAt: NOW + 600,
+    sealedJwt: `v1.iv.sealed-${tokenHash}.tag`,
     ...overrides,
   }
 }
@@ -115,6 +128,16 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await store.getClient('missing')).toBeUndefined()
         expect((await store.listClients()).map((c) => c.id)).toStrictEqual(['billing', 'orders', 'payments'])
         expect((await store.listClients()).find((c) => c.id === 'payments')).toStrictEqual(tlsClient)
+      })
+
+      it('round-trips the token format and the phantom-token permission', async () => {
+        const web = client('web', { tokenFormat: 'reference' })
+        const gateway = client('gateway', { phantomTokens: true })
+        const both = client('edge', { tokenFormat: 'reference', phantomTokens: true })
+        for (const record of [web, gateway, both]) await store.createClient(record)
+        expect(await store.getClient('web')).toStrictEqual(web)
+        expect(await store.getClient('gateway')).toStrictEqual(gateway)
+        expect(await store.listClients()).toStrictEqual([both, gateway, web])
       })
 
       it('rejects a duplicate id and keeps the first client', async () => {
@@ -274,6 +297,39 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect((await store.listRevocations(0)).map((r) => r.jti)).toStrictEqual(['live'])
         expect(await store.consumeAssertionJti('orders', 'old', NOW + 60)).toBe(true)
         expect(await store.consumeAssertionJti('orders', 'live', NOW + 60)).toBe(false)
+      })
+    })
+
+    describe('reference tokens', () => {
+      it('finds a token by its hash and nothing else', async () => {
+        await store.saveReferenceToken(referenceToken('h1'))
+        await store.saveReferenceToken(referenceToken('h2', { clientId: 'billing', expiresAt: NOW + 5 }))
+        expect(await store.getReferenceToken('h1')).toStrictEqual(referenceToken('h1'))
+        expect(await store.getReferenceToken('h2')).toStrictEqual(referenceToken('h2', { clientId: 'billing', expiresAt: NOW + 5 }))
+        expect(await store.getReferenceToken('jti-h1')).toBeUndefined()
+        expect(await store.getReferenceToken('H1')).toBeUndefined()
+      })
+
+      it('rejects a duplicate hash and keeps the first token', async () => {
+        await store.saveReferenceToken(referenceToken('h1'))
+        await expect(store.saveReferenceToken(referenceToken('h1', { jti: 'other' }))).rejects.toEqual(conflict('"h1"'))
+        expect(await store.getReferenceToken('h1')).toStrictEqual(referenceToken('h1'))
+      })
+
+      it('is seen through another connection at once', async () => {
+        const other = await connect()
+        await store.saveReferenceToken(referenceToken('h1'))
+        expect(await other.getReferenceToken('h1')).toStrictEqual(referenceToken('h1'))
+      })
+
+      it('purges tokens past their expiry with the other expired records', async () => {
+        await store.saveReferenceToken(referenceToken('old', { expiresAt: NOW - 1 }))
+        await store.saveReferenceToken(referenceToken('edge', { expiresAt: NOW }))
+        await store.saveReferenceToken(referenceToken('live'))
+        await store.purgeExpired(NOW)
+        expect(await store.getReferenceToken('old')).toBeUndefined()
+        expect(await store.getReferenceToken('edge')).toStrictEqual(referenceToken('edge', { expiresAt: NOW }))
+        expect(await store.getReferenceToken('live')).toStrictEqual(referenceToken('live'))
       })
     })
 
@@ -455,11 +511,15 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         await store.redeemJoinToken('used', NOW)
         await store.recordCertificate(certificate('01'))
         await store.revokeCertificate('01', NOW, 'keyCompromise')
+        await store.createClient(client('web', { tokenFormat: 'reference', phantomTokens: true }))
+        await store.saveReferenceToken(referenceToken('h1'))
         await store.close()
 
         const reopened = await connect()
         expect(await reopened.getClient('orders')).toStrictEqual(client('orders', { jwks: [publicJwk] }))
         expect(await reopened.getClient('payments')).toStrictEqual(tlsClient)
+        expect(await reopened.getClient('web')).toStrictEqual(client('web', { tokenFormat: 'reference', phantomTokens: true }))
+        expect(await reopened.getReferenceToken('h1')).toStrictEqual(referenceToken('h1'))
         expect(await reopened.listResourceServers()).toStrictEqual([resource])
         expect(await reopened.listSigningKeys()).toStrictEqual([signingKey('k1', 'active')])
         expect(await reopened.listRevocations(0)).toStrictEqual([revocation])

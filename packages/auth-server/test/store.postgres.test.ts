@@ -40,7 +40,12 @@ describe('postgres store migrations', () => {
       const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore(fresh.url)))
       await Promise.all(stores.map((store) => store.close()))
       const applied = await query<{ name: string }>(fresh.url, 'SELECT name FROM kysely_migration ORDER BY name')
-      expect(applied).toStrictEqual([{ name: '0001_initial' }, { name: '0002_ca_store' }, { name: '0003_tls_client_auth' }])
+      expect(applied).toStrictEqual([
+        { name: '0001_initial' },
+        { name: '0002_ca_store' },
+        { name: '0003_tls_client_auth' },
+        { name: '0004_reference_tokens' },
+      ])
 
       const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })
       const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations('postgres')) } })

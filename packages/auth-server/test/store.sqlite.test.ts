@@ -71,6 +71,8 @@ describe('sqlite store file', () => {
       grantTypes: [],
       scopes: [],
       mayAct: null,
+      tokenFormat: 'jwt',
+      phantomTokens: false,
       createdAt: 0,
     })
     await store.close()
@@ -107,7 +109,13 @@ describe('sqlite store file', () => {
     raw.exec(`INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at) VALUES ('older', 'sha256$a$b', '[]', '[]', 1)`)
     await migrateToLatest(db, 'sqlite')
     expect(columns()).toContain('tls_client_auth_san_uri')
-    expect(await new KyselyStore(db, 'sqlite').getClient('older')).toMatchObject({ secretHash: 'sha256$a$b', tlsClientAuthSanUri: null })
+    expect(await new KyselyStore(db, 'sqlite').getClient('older')).toMatchObject({ secretHash: 'sha256$a$b', tlsClientAuthSanUri: null, tokenFormat: 'jwt', phantomTokens: false })
+    expect(tables().map((t) => t.name)).toContain('reference_tokens')
+    expect((await migrator.migrateTo('0003_tls_client_auth')).error).toBeUndefined()
+    expect(columns()).not.toContain('token_format')
+    expect(tables().map((t) => t.name)).not.toContain('reference_tokens')
+    await migrateToLatest(db, 'sqlite')
+    expect(() => raw.exec(`UPDATE clients SET token_format = 'paseto' WHERE id = 'older'`)).toThrow(/CHECK constraint failed/)
     await db.destroy()
   })
 })

@@ -111,7 +111,41 @@ describe('meshguard CLI', () => {
     expect(list.find((client) => client.client_id === 'orders-workload')).toMatchObject({ auth: 'tls_client_auth', tls_client_auth_san_uri: spiffeId })
   })
 
+  it('registers a reference-token client and a phantom-token gateway; the gateway swaps the opaque token for its JWT', async () => {
+    const web = await meshguard(['client', 'create', ...state(), '--id', 'web', '--scope', 'orders.read', '--token-format', 'reference'])
+    expect(web).toMatchObject({ code: 0, stderr: '' })
+    expect(web.stdout).toMatch(/^client web\n {2}scope: {2}orders\.read\n {2}grants: client_credentials\n {2}tokens: reference \(opaque tokens; the JWTs stay on the server\)\n {2}secret: /)
+    const webSecret = /secret: (\S+)/.exec(web.stdout)![1]!
+
+    const gateway = await meshguard(['client', 'create', ...state(), '--id', 'edge-gateway', '--phantom-tokens', '--json'])
+    expect(gateway.code).toBe(0)
+    const record = JSON.parse(gateway.stdout) as { client_secret: string }
+    expect(record).toMatchObject({ client_id: 'edge-gateway', token_format: 'jwt', phantom_tokens: true })
+
+    const token = await meshguard(['token', '--client', 'web', '--issuer', issuer], { MESHGUARD_CLIENT_SECRET: webSecret })
+    expect(token.stdout).toMatch(/^mgat_[A-Za-z0-9_-]{43}\n$/)
+    const swapped = await fetch(`${issuer}/oauth2/introspect`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/jwt',
+        authorization: `Basic ${Buffer.from(`edge-gateway:${record.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: token.stdout.trim() }),
+    })
+    expect(swapped.headers.get('content-type')).toBe('application/jwt')
+    const verified = await meshguard(['jwt', 'verify', await swapped.text(), '--issuer', issuer])
+    expect(verified.code).toBe(0)
+
+    const lines = (await meshguard(['client', 'list', ...state()])).stdout.split('\n')
+    expect(lines).toContain('web\tclient_secret\tclient_credentials\torders.read\treference')
+    expect(lines).toContain('edge-gateway\tclient_secret\tclient_credentials\t\tjwt\tphantom-tokens')
+    const list = JSON.parse((await meshguard(['client', 'list', ...state(), '--json'])).stdout) as Array<Record<string, unknown>>
+    expect(list.find((client) => client.client_id === 'web')).toMatchObject({ token_format: 'reference', phantom_tokens: false })
+  })
+
   it.each([
+    ['an unknown token format', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--token-format', 'paseto'], /token format "paseto" is not supported \(supported: jwt, reference\)/],
     ['a tls_client_auth ID that is not a SPIFFE ID', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--tls-client-auth', 'orders'], /tls_client_auth_san_uri "orders" is not a SPIFFE ID/],
     ['a tls_client_auth ID and a secret', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--tls-client-auth', 'spiffe://example.org/ns/shop/sa/x', '--secret', 'x'.repeat(40)], /give one of a secret, keys or a tls_client_auth SPIFFE ID/],
     ['a scope no resource server defines', ['client', 'create', '--id', 'x', '--scope', 'nope.read'], /scopes not defined by any resource server: nope\.read/],

@@ -26,6 +26,8 @@ export function discoveryDocument(ctx: ServerContext): Record<string, unknown> {
     token_endpoint_auth_methods_supported: authMethods,
     token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
     introspection_endpoint_auth_methods_supported: authMethods,
+    // RFC 9701 §7: what signs an `application/token-introspection+jwt` response — the keys that sign or will.
+    introspection_signing_alg_values_supported: signingAlgorithms(ctx),
     revocation_endpoint_auth_methods_supported: authMethods,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [ctx.config.signing.algorithm],
@@ -38,4 +40,9 @@ export function discoveryDocument(ctx: ServerContext): Record<string, unknown> {
       },
     }),
   }
+}
+
+function signingAlgorithms(ctx: ServerContext): string[] {
+  const algorithms = ctx.keys.records().filter((key) => key.state !== 'retired').map((key) => key.alg)
+  return [...new Set(algorithms.length > 0 ? algorithms : [ctx.config.signing.algorithm])]
 }

@@ -7,7 +7,8 @@ import { recordRefusal } from './record-refusal.js'
 /**
  * RFC 7009 revocation. Only the client a token was issued to can revoke it (§2.1); for any
  * other token, invalid, expired or someone else's, the answer is the same 200 and nothing
- * changes (§2.2). A revocation is stored before it is announced on the revocation bus.
+ * changes (§2.2). A revocation is stored before it is announced on the revocation bus. A
+ * reference token revokes the `jti` of the JWT it stands for, so holders of the JWT refuse it too.
  */
 export async function revocationEndpoint(ctx: ServerContext, request: EndpointRequest): Promise<void> {
   let clientId: string | undefined

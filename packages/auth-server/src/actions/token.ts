@@ -32,7 +32,7 @@ export async function tokenEndpoint(ctx: ServerContext, request: EndpointRequest
       subject: claims.sub,
       jti: claims.jti,
       act: claims.act ? actChain(claims.act) : undefined,
-      details: { grant_type: grant.grantType, scope: claims.scope, aud: claims.aud, cnf: claims.cnf },
+      details: { grant_type: grant.grantType, scope: claims.scope, aud: claims.aud, cnf: claims.cnf, token_format: client.tokenFormat },
     })
     return body
   } catch (err) {

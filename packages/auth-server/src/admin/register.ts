@@ -3,6 +3,7 @@ import { generateClientSecret, hashClientSecret, MIN_CLIENT_SECRET_LENGTH } from
 import { grants } from '../actions/grants/index.js'
 import { MeshguardError } from '../errors.js'
 import type { ClientRecord, ResourceServerRecord, Store } from '../store/store.js'
+import { isTokenFormat, tokenFormats, type TokenFormat } from '../tokens/token-format.js'
 import { parseSpiffeId } from '@meshguard/pki'
 import { isScopeToken } from '@meshguard/token'
 
@@ -29,6 +30,13 @@ export interface ClientInput {
    */
   tlsClientAuthSanUri?: string | undefined
   mayAct?: string | undefined
+  /** `jwt` (default): the token endpoint returns the JWT; `reference`: an opaque token that stands for it. */
+  tokenFormat?: TokenFormat | undefined
+  /**
+   * Allows the phantom-token exchange: introspection with `Accept: application/jwt` answers an
+   * active token with the JWT it stands for. For gateways, which forward the JWT upstream.
+   */
+  phantomTokens?: boolean | undefined
 }
 
 export interface RegisteredClient {
@@ -75,6 +83,9 @@ export async function registerClient(store: Store, input: ClientInput, now: numb
     if (problem !== undefined) problems.push(`tls_client_auth_san_uri "${input.tlsClientAuthSanUri}" ${problem}`)
   }
   if (input.mayAct !== undefined && !IDENTIFIER.test(input.mayAct)) problems.push(`may_act "${input.mayAct}" is not a valid client id`)
+  // Checked at run time too: the CLI passes what the operator typed.
+  const tokenFormat = input.tokenFormat ?? 'jwt'
+  if (!isTokenFormat(tokenFormat)) problems.push(`token format "${String(tokenFormat)}" is not supported (supported: ${tokenFormats.join(', ')})`)
   fail(problems)
 
   const secret = input.jwks || input.tlsClientAuthSanUri !== undefined ? undefined : (input.secret ?? generateClientSecret())
@@ -86,6 +97,8 @@ export async function registerClient(store: Store, input: ClientInput, now: numb
     grantTypes,
     scopes: [...new Set(input.scopes)],
     mayAct: input.mayAct ?? null,
+    tokenFormat,
+    phantomTokens: input.phantomTokens ?? false,
     createdAt: now,
   }
   await store.createClient(client)

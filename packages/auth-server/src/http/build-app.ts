@@ -67,8 +67,9 @@ export function buildApp(ctx: ServerContext, options: AppOptions = { listener: '
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
       })
       oauth.post(endpointPaths.introspection, async (request, reply) => {
-        const body = await introspectionEndpoint(ctx, endpointRequest(request))
-        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body)
+        const { contentType, body } = await introspectionEndpoint(ctx, { ...endpointRequest(request), accept: request.headers.accept })
+        reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('vary', 'accept')
+        return typeof body === 'string' ? reply.type(contentType).send(body) : reply.send(body)
       })
       oauth.post(endpointPaths.revocation, async (request, reply) => {
         await revocationEndpoint(ctx, endpointRequest(request))

@@ -8,17 +8,20 @@ import {
   fromCertificateRow,
   fromClientRow,
   fromJoinTokenRow,
+  fromReferenceTokenRow,
   fromSigningKeyRow,
   toAuditRow,
   toCertificateRow,
   toClientRow,
   toJoinTokenRow,
+  toReferenceTokenRow,
   toSigningKeyRow,
 } from './rows.js'
 import type {
   AuditEvent,
   ClientRecord,
   KeyChanges,
+  ReferenceTokenRecord,
   ResourceServerRecord,
   RevocationRecord,
   SigningKeyRecord,
@@ -206,6 +209,19 @@ export class KyselyStore implements Store {
     }))
   }
 
+  async saveReferenceToken(record: ReferenceTokenRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('reference_tokens').values(toReferenceTokenRow(record)).execute()
+    } catch (error) {
+      throw conflictOr(error, `a reference token with hash "${record.tokenHash}" already exists`)
+    }
+  }
+
+  async getReferenceToken(tokenHash: string): Promise<ReferenceTokenRecord | undefined> {
+    const row = await this.#db.selectFrom('reference_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+    return row && fromReferenceTokenRow(row)
+  }
+
   async consumeAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
     const row = await this.#db
       .insertInto('assertion_jtis')
@@ -236,9 +252,10 @@ export class KyselyStore implements Store {
     return rows.map(fromAuditRow)
   }
 
-  /** Deletes revocations, assertion `jti`s and CA records whose expiry is before `now`. */
+  /** Deletes revocations, reference tokens, assertion `jti`s and CA records whose expiry is before `now`. */
   async purgeExpired(now: number): Promise<void> {
     await this.#db.deleteFrom('revocations').where('expires_at', '<', now).execute()
+    await this.#db.deleteFrom('reference_tokens').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute()
     await this.purgeExpiredCaRecords(now)
   }

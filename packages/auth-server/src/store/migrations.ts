@@ -3,6 +3,7 @@ import { Migrator, sql } from 'kysely'
 import type { ColumnType, Generated, Kysely, Migration } from 'kysely'
 import type { IssuanceKind } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
+import type { TokenFormat } from '../tokens/token-format.js'
 import type { AuditDecision, SigningKeyState, Store } from './store.js'
 
 /** The SQL backends a {@link Store} can run on. */
@@ -29,6 +30,9 @@ export interface Database {
     created_at: BigIntColumn
     /** RFC 8705 §2.1.2: the SPIFFE ID a `tls_client_auth` client's certificate names. */
     tls_client_auth_san_uri: string | null
+    token_format: TokenFormat
+    /** 0 or 1: whether the client may use the phantom-token exchange. */
+    phantom_tokens: number
   }
   resource_servers: { id: string; created_at: BigIntColumn }
   scopes: { scope: string; resource_server_id: string }
@@ -44,6 +48,7 @@ export interface Database {
     expires_at: NullableBigIntColumn
   }
   revocations: { jti: string; client_id: string; expires_at: BigIntColumn; revoked_at: BigIntColumn }
+  reference_tokens: { token_hash: string; jti: string; client_id: string; expires_at: BigIntColumn; sealed_jwt: string }
   assertion_jtis: { client_id: string; jti: string; expires_at: BigIntColumn }
   audit_events: {
     id: Generated<number | string>
@@ -237,6 +242,36 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
 
       async down(db: Kysely<unknown>) {
         await db.schema.alterTable('clients').dropColumn('tls_client_auth_san_uri').execute()
+      },
+    },
+
+    '0004_reference_tokens': {
+      async up(db: Kysely<unknown>) {
+        // SQLite adds one column per statement.
+        await db.schema
+          .alterTable('clients')
+          .addColumn('token_format', 'text', (col) => col.notNull().defaultTo('jwt').check(sql`token_format in ('jwt', 'reference')`))
+          .execute()
+        await db.schema
+          .alterTable('clients')
+          .addColumn('phantom_tokens', 'integer', (col) => col.notNull().defaultTo(0).check(sql`phantom_tokens in (0, 1)`))
+          .execute()
+
+        await db.schema
+          .createTable('reference_tokens')
+          .addColumn('token_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('jti', 'text', (col) => col.notNull())
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('sealed_jwt', 'text', (col) => col.notNull())
+          .execute()
+        await db.schema.createIndex('reference_tokens_expires_at').on('reference_tokens').column('expires_at').execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('reference_tokens').execute()
+        await db.schema.alterTable('clients').dropColumn('phantom_tokens').execute()
+        await db.schema.alterTable('clients').dropColumn('token_format').execute()
       },
     },
   }

@@ -2,7 +2,7 @@ import type { Insertable, Selectable } from 'kysely'
 import type { JWK } from 'jose'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import type { Database } from './migrations.js'
-import type { AuditEvent, ClientRecord, SigningKeyRecord } from './store.js'
+import type { AuditEvent, ClientRecord, ReferenceTokenRecord, SigningKeyRecord } from './store.js'
 
 // How each record maps to its table row and back: JSON as text, and times read back as
 // numbers whether the driver returns a number (SQLite) or a string (PostgreSQL `bigint`).
@@ -21,6 +21,8 @@ export function toClientRow(client: ClientRecord): Insertable<Database['clients'
     may_act: client.mayAct,
     created_at: client.createdAt,
     tls_client_auth_san_uri: client.tlsClientAuthSanUri,
+    token_format: client.tokenFormat,
+    phantom_tokens: client.phantomTokens ? 1 : 0,
   }
 }
 
@@ -34,6 +36,28 @@ export function fromClientRow(row: Selectable<Database['clients']>): ClientRecor
     mayAct: row.may_act,
     createdAt: Number(row.created_at),
     tlsClientAuthSanUri: row.tls_client_auth_san_uri,
+    tokenFormat: row.token_format,
+    phantomTokens: row.phantom_tokens === 1,
+  }
+}
+
+export function toReferenceTokenRow(record: ReferenceTokenRecord): Insertable<Database['reference_tokens']> {
+  return {
+    token_hash: record.tokenHash,
+    jti: record.jti,
+    client_id: record.clientId,
+    expires_at: record.expiresAt,
+    sealed_jwt: record.sealedJwt,
+  }
+}
+
+export function fromReferenceTokenRow(row: Selectable<Database['reference_tokens']>): ReferenceTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    jti: row.jti,
+    clientId: row.client_id,
+    expiresAt: Number(row.expires_at),
+    sealedJwt: row.sealed_jwt,
   }
 }
 

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose'
 import type { CaStore } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
+import type { TokenFormat } from '../tokens/token-format.js'
 
 /** A registered OAuth client. */
 export interface ClientRecord {
@@ -19,6 +20,13 @@ export interface ClientRecord {
   scopes: string[]
   /** RFC 8693 §4.4: when set, tokens issued to this client name the one party that may act for it. */
   mayAct: string | null
+  /** Whether the token endpoint hands this client the JWT or an opaque reference to it. */
+  tokenFormat: TokenFormat
+  /**
+   * The phantom-token exchange: whether this client may ask the introspection endpoint for the
+   * JWT an active token stands for (`Accept: application/jwt`). For gateways only.
+   */
+  phantomTokens: boolean
   createdAt: number
 }
 
@@ -62,6 +70,22 @@ export interface RevocationRecord {
   /** When the revoked token would have expired; the record may be purged after that. */
   expiresAt: number
   revokedAt: number
+}
+
+/**
+ * An opaque access token's server-side half. The token itself is never stored: the record is
+ * found by its hash, and the JWT is sealed under a key derived from the token, so reading the
+ * store yields no usable token.
+ */
+export interface ReferenceTokenRecord {
+  /** SHA-256 of the opaque token, base64url. */
+  tokenHash: string
+  /** The JWT's `jti`, `client_id` and `exp`, readable without the token. */
+  jti: string
+  clientId: string
+  expiresAt: number
+  /** The RFC 9068 JWT, sealed by `tokens/reference-tokens.ts`. */
+  sealedJwt: string
 }
 
 export type AuditDecision = 'allow' | 'deny'
@@ -110,6 +134,10 @@ export interface Store extends CaStore {
   isRevoked(jti: string): Promise<boolean>
   listRevocations(sinceRevokedAt: number): Promise<RevocationRecord[]>
 
+  /** Fails with `ERR_STORE_CONFLICT` when the hash exists. */
+  saveReferenceToken(record: ReferenceTokenRecord): Promise<void>
+  getReferenceToken(tokenHash: string): Promise<ReferenceTokenRecord | undefined>
+
   /** Records a client assertion `jti` (RFC 7523 §3 item 7). @returns false when it was seen before. */
   consumeAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>
 
@@ -117,7 +145,7 @@ export interface Store extends CaStore {
   /** Newest first. */
   listAudit(limit: number): Promise<AuditEvent[]>
 
-  /** Drops revocations, assertion `jti`s and CA records (see `purgeExpiredCaRecords`) past their expiry. */
+  /** Drops revocations, reference tokens, assertion `jti`s and CA records (see `purgeExpiredCaRecords`) past their expiry. */
   purgeExpired(now: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>

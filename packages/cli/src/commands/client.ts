@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
-import { registerClient, type ClientRecord } from '@meshguard/auth-server'
+import { registerClient, type ClientRecord, type TokenFormat } from '@meshguard/auth-server'
 import type { JWK } from 'jose'
 import { action, collect, nowSeconds, withStore, words, type StateOptions } from '../runtime.js'
 import { stateOptions } from './state-options.js'
@@ -13,6 +13,8 @@ interface CreateOptions extends StateOptions {
   jwks?: string
   tlsClientAuth?: string
   mayAct?: string
+  tokenFormat?: string
+  phantomTokens?: boolean
   json?: boolean
 }
 
@@ -27,6 +29,8 @@ export function clientCommand(): Command {
     .option('--jwks <file>', 'a JWKS file of public keys: the client authenticates with private_key_jwt')
     .option('--tls-client-auth <spiffe-id>', 'the workload\'s SPIFFE ID: the client authenticates with its certificate (RFC 8705 tls_client_auth) and gets certificate-bound tokens')
     .option('--may-act <client>', 'the one client allowed to exchange this client\'s tokens (RFC 8693 may_act)')
+    .option('--token-format <format>', 'jwt: the client gets signed JWTs; reference: opaque tokens that stand for them, resolved by the server', 'jwt')
+    .option('--phantom-tokens', 'let the client swap an active token for its JWT at the introspection endpoint (Accept: application/jwt): for gateways')
     .option('--json', 'print the client and its secret as JSON')
     .action(
       action(async (options: CreateOptions) => {
@@ -42,6 +46,9 @@ export function clientCommand(): Command {
               jwks,
               tlsClientAuthSanUri: options.tlsClientAuth,
               mayAct: options.mayAct,
+              // registerClient refuses any other value, naming the supported ones.
+              tokenFormat: options.tokenFormat as TokenFormat | undefined,
+              phantomTokens: options.phantomTokens,
             },
             nowSeconds(),
           ),
@@ -55,6 +62,8 @@ export function clientCommand(): Command {
               tls_client_auth_san_uri: record.tlsClientAuthSanUri ?? undefined,
               scope: record.scopes.join(' '),
               grant_types: record.grantTypes,
+              token_format: record.tokenFormat,
+              phantom_tokens: record.phantomTokens,
             }),
           )
           return
@@ -62,6 +71,8 @@ export function clientCommand(): Command {
         console.log(`client ${record.id}`)
         console.log(`  scope:  ${record.scopes.join(' ') || '(none)'}`)
         console.log(`  grants: ${record.grantTypes.join(' ')}`)
+        if (record.tokenFormat === 'reference') console.log('  tokens: reference (opaque tokens; the JWTs stay on the server)')
+        if (record.phantomTokens) console.log('  phantom tokens: may exchange an active token for its JWT at introspection')
         if (secret !== undefined) console.log(`  secret: ${secret}\n(shown once: only its hash is stored)`)
         else if (record.tlsClientAuthSanUri !== null) console.log(`  authenticates with tls_client_auth: a certificate for ${record.tlsClientAuthSanUri}`)
         else console.log('  authenticates with private_key_jwt')
@@ -75,7 +86,7 @@ export function clientCommand(): Command {
         const list = (await withStore(options, (store) => store.listClients())).map(describe)
         if (options.json) console.log(JSON.stringify(list))
         else if (list.length === 0) console.log('no clients')
-        else for (const c of list) console.log(`${c.client_id}\t${c.auth}\t${c.grant_types.join(',')}\t${c.scope}`)
+        else for (const c of list) console.log([c.client_id, c.auth, c.grant_types.join(','), c.scope, c.token_format, ...(c.phantom_tokens ? ['phantom-tokens'] : [])].join('\t'))
       }),
     )
 
@@ -105,6 +116,8 @@ function describe(client: ClientRecord) {
     grant_types: client.grantTypes,
     scope: client.scopes.join(' '),
     may_act: client.mayAct ?? undefined,
+    token_format: client.tokenFormat,
+    phantom_tokens: client.phantomTokens,
     created_at: new Date(client.createdAt * 1000).toISOString(),
   }
 }

@@ -3,6 +3,7 @@ import { InvalidRequest } from '../../errors.js'
 import type { FormParams } from '../../http/form-params.js'
 import { inspectToken } from '../../tokens/inspect-token.js'
 import { issueAccessToken } from '../../tokens/issue-access-token.js'
+import { isReferenceToken } from '../../tokens/reference-tokens.js'
 import type { Grant } from './grant.js'
 import { grantTargets } from './grant-targets.js'
 import { actDepth, audienceList, type AccessTokenClaims, type ActClaim } from '@meshguard/token'
@@ -25,6 +26,9 @@ const EXCHANGEABLE: ReadonlySet<string> = new Set([tokenTypes.accessToken, token
  * RFC 8693 §2.2.2: an unacceptable subject or actor token is `invalid_request`.
  * RFC 8705 §3: the new token is bound to the certificate the requesting client authenticated
  * with, if it did; the subject token's own binding belongs to its holder and is not carried over.
+ * Subject and actor tokens may be reference tokens, resolved first; the new token is a reference
+ * token when the requesting client is registered for them (`issued_token_type` stays
+ * `access_token`, RFC 8693 §3).
  */
 export const tokenExchange: Grant = {
   grantType: TOKEN_EXCHANGE_GRANT,
@@ -55,7 +59,7 @@ export const tokenExchange: Grant = {
       ],
       defaults: subjectScopes.filter((scope) => client.scopes.includes(scope)),
     })
-    const issued = issueAccessToken(ctx, {
+    const issued = await issueAccessToken(ctx, {
       subject: subject.sub,
       clientId: client.id,
       scopes,
@@ -63,6 +67,7 @@ export const tokenExchange: Grant = {
       act,
       notAfter: subject.exp,
       confirmation,
+      format: client.tokenFormat,
     })
     return {
       claims: issued.claims,
@@ -86,6 +91,10 @@ async function exchangeableToken(
   const type = params.require(`${name}_type`)
   if (type === tokenTypes.idToken) throw new InvalidRequest(`${name}_type id_token is not accepted: only access tokens can be exchanged`)
   if (!EXCHANGEABLE.has(type)) throw new InvalidRequest(`${name}_type ${type} is not supported`)
+  // RFC 8693 §3: the jwt type says the token is a JWT, which an opaque token is not.
+  if (type === tokenTypes.jwt && isReferenceToken(token)) {
+    throw new InvalidRequest(`${name} is a reference token, not a JWT: its ${name}_type is ${tokenTypes.accessToken}`)
+  }
   const inspection = await inspectToken(ctx, token)
   if (!inspection.active) throw new InvalidRequest(`${name} is not valid: ${inspection.reason.replaceAll('_', ' ')}`)
   return inspection.claims
