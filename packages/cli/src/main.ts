@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { authServerCommand } from './commands/auth-server.js'
 import { caCommand } from './commands/ca.js'
 import { certCommand } from './commands/cert.js'
+import { gatewayCommand } from './commands/gateway.js'
 import { clientCommand } from './commands/client.js'
 import { jwtCommand } from './commands/jwt.js'
 import { keysCommand } from './commands/keys.js'
@@ -15,7 +16,7 @@ const program = new Command('meshguard')
   .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError()
 
-for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand()]) {
+for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand(), gatewayCommand()]) {
   program.addCommand(command)
 }
 
