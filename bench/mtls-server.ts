@@ -8,7 +8,7 @@
  * - `h2c`, `h2-tls`, `h2-mtls`, `h2-mtls-caller`: `node:http2` servers answering `GET /orders/42`
  *   in clear text, over TLS without client certificates (the service kit's options with
  *   `requestCert: false`), over mutual TLS with `PeerAuthorizer` attached, and the same with the
- *   handler asking `PeerAuthorizer.authorize(request.socket)` for the caller on every request;
+ *   handler asking `PeerAuthorizer.authorize(request)` for the caller on every request;
  * - `grpc-insecure`, `grpc-tls`, `grpc-mtls`: grpc-js servers of `/bench.Orders/GetOrder` with
  *   insecure credentials, `ServerCredentials.createSsl` without client certificates, and
  *   `mtlsServerCredentials`, whose handler reads the caller from `grpcPeerId`.
@@ -97,7 +97,7 @@ function h2Mtls(identity: WorkloadIdentity, askCaller: boolean): Promise<Listeni
   const handler = askCaller
     ? (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => {
         try {
-          peers.authorize(request.socket)
+          peers.authorize(request)
         } catch (err) {
           if (!(err instanceof PeerRefusalError)) throw err
           response.writeHead(403).end()
