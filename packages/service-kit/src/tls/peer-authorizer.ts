@@ -25,7 +25,7 @@ export interface PeerAuthorizerOptions extends RefusalSink {
  * const peers = new PeerAuthorizer({ trustDomain: identity.trustDomain, allow: [ORDERS, CART], log })
  * peers.attach(server)
  * const refunds = peers.forRoute('POST /refunds', [ORDERS])
- * // in the handler: const caller = refunds(request.socket), or answer 403 on PeerRefusalError
+ * // in the handler: const caller = refunds(request), or answer 403 on PeerRefusalError
  */
 export class PeerAuthorizer {
   readonly trustDomain: string
