@@ -2,10 +2,11 @@ import { pino, type Logger } from 'pino'
 import { TokenCache, type AccessTokenClaims } from '@meshguard/token'
 import { AuditLog } from './audit/audit-log.js'
 import { systemClock, type Clock } from './clock.js'
-import type { AuthServerConfig } from './config/schema.js'
+import { isLoopbackHost, type AuthServerConfig } from './config/schema.js'
 import { issuerPath, type ServerContext } from './context.js'
 import { resolveKeyEncryptionKey } from './crypto/key-encryption.js'
 import { RevocationBus } from './events/revocation-bus.js'
+import { RedisRevocationPublisher } from './events/redis-revocation-publisher.js'
 import { Directory } from './directory/directory.js'
 import { buildApp } from './http/build-app.js'
 import { readMtlsCredentials } from './http/mtls-credentials.js'
@@ -75,6 +76,14 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     if (!deps.store) await store.close()
     throw err
   }
+  // Subscribed after the first refresh, whose replay of every stored revocation is not news:
+  // the publisher writes the full list to Redis when it connects.
+  const redisRevocations =
+    config.redis &&
+    new RedisRevocationPublisher({ ...config.redis, bus: revocations, revoked: () => directory.revoked(), clock, logger })
+  if (config.redis && isPlainRemoteRedis(config.redis.url)) {
+    logger.warn('revocations are published to Redis over plain redis:// off loopback: anyone on the path can forge or drop them; use rediss://')
+  }
   const context: ServerContext = {
     config,
     store,
@@ -115,6 +124,7 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
       }
       keys.start()
       directory.start()
+      redisRevocations?.start()
       logger.info(
         { issuer: context.issuer, mtls: context.mtlsBaseUrl, store: store.kind, alg: config.signing.algorithm },
         'authorization server listening',
@@ -125,9 +135,14 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
       clearInterval(purge)
       keys.stop()
       directory.stop()
-      await Promise.all([app.close(), mtls?.close()])
+      await Promise.all([app.close(), mtls?.close(), redisRevocations?.close()])
       await context.audit.close()
       if (!deps.store) await store.close()
     },
   }
+}
+
+function isPlainRemoteRedis(url: string): boolean {
+  const { protocol, hostname } = new URL(url)
+  return protocol === 'redis:' && !isLoopbackHost(hostname)
 }

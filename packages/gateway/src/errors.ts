@@ -15,6 +15,9 @@ export const gatewayErrorCodes = [
   'ERR_UPSTREAM_UNAVAILABLE',
   'ERR_UPSTREAM_TIMEOUT',
   'ERR_GATEWAY_CLOSING',
+  'ERR_INTROSPECTION_UNAVAILABLE',
+  'ERR_INTROSPECTION_INVALID',
+  'ERR_SHARED_STATE_UNAVAILABLE',
 ] as const
 
 export type GatewayErrorCode = (typeof gatewayErrorCodes)[number]

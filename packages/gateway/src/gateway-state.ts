@@ -1,10 +1,15 @@
 import { createVerifier, type Verifier } from '@meshguard/service-kit'
 import type { WorkloadIdentity } from '@meshguard/service-kit/tls'
 import type { Logger } from 'pino'
-import type { TokenResolver, TokenResolverFactory } from './auth/token-resolver.js'
-import type { GatewayConfig, RouteConfig } from './config/schema.js'
+import { phantomTokenResolver } from './auth/phantom-token-resolver.js'
+import { jwtTokenResolver, type TokenResolver, type TokenResolverFactory } from './auth/token-resolver.js'
+import type { GatewayConfig, IntrospectionConfig, RouteConfig } from './config/schema.js'
 import { compileCors } from './cors/compile-cors.js'
 import { GatewayError } from './errors.js'
+import type { GatewayMetrics } from './observability/gateway-metrics.js'
+import { IntrospectionClient } from './phantom/introspection-client.js'
+import type { PhantomCache } from './phantom/phantom-cache.js'
+import type { SharedPhantomCache } from './phantom/shared-phantom-cache.js'
 import type { CompiledRoute } from './routing/compiled-route.js'
 import { RouteTable } from './routing/route-table.js'
 import { createDispatcher, dispatcherSettings } from './upstream/create-dispatcher.js'
@@ -16,14 +21,21 @@ export interface StateDeps {
   logger: Logger
   identity: WorkloadIdentity | undefined
   now: () => number
-  tokenResolver: TokenResolverFactory
+  /** Replaces how tokens are resolved; by default JWTs are verified, and opaque tokens exchanged when `introspection` is configured. */
+  tokenResolver: TokenResolverFactory | undefined
+  /** This instance's phantom-token cache, kept across configurations. */
+  phantomCache: PhantomCache
+  /** The phantom-token cache shared through Redis, when configured. */
+  sharedPhantoms: SharedPhantomCache | undefined
+  metrics: GatewayMetrics
 }
 
 /**
  * One generation of the configuration, compiled: the route table, the upstreams with their
- * instances' pools, the verifier. A request keeps the state it arrived under; a reload builds
- * the next state, reusing what did not change (instances with their connections and health
- * record, the verifier with its key and token caches), and swaps it in at once.
+ * instances' pools, the verifier, the introspection client. A request keeps the state it arrived
+ * under; a reload builds the next state, reusing what did not change (instances with their
+ * connections and health record, the verifier with its key and token caches, the introspection
+ * client with its connections), and swaps it in at once.
  */
 export class GatewayState {
   readonly routes: RouteTable
@@ -33,6 +45,8 @@ export class GatewayState {
   /** `undefined` when every route is public. */
   readonly verifier: Verifier | undefined
   readonly resolver: TokenResolver | undefined
+  /** The phantom-token exchange; `undefined` without `introspection` or when every route is public. */
+  readonly introspection: IntrospectionClient | undefined
   readonly audiences: ReadonlySet<string>
 
   constructor(
@@ -72,16 +86,48 @@ export class GatewayState {
         },
       })
     }
-    this.resolver = this.verifier === undefined ? undefined : deps.tokenResolver(this.verifier)
+    const { verifier } = this
+    if (verifier !== undefined && verifier !== previous?.verifier) {
+      verifier.onInvalidate((revokedJti) => {
+        if (revokedJti !== undefined) deps.phantomCache.evict(revokedJti)
+      })
+    }
+    this.introspection =
+      verifier === undefined || config.introspection === undefined ? undefined : reuseIntrospection(previous, config.introspection)
+    this.resolver = verifier === undefined ? undefined : this.#resolver(verifier, deps)
+  }
+
+  #resolver(verifier: Verifier, deps: StateDeps): TokenResolver {
+    if (deps.tokenResolver !== undefined) return deps.tokenResolver(verifier)
+    if (this.introspection === undefined) return jwtTokenResolver(verifier)
+    return phantomTokenResolver({
+      introspection: this.introspection,
+      cache: deps.phantomCache,
+      shared: deps.sharedPhantoms,
+      maxPending: this.config.introspection!.maxPending,
+      onExchange: (outcome) => {
+        deps.metrics.phantomExchange(outcome)
+      },
+      onError: (err: unknown) => {
+        deps.logger.warn({ err }, 'an exchanged token could not be written to the shared phantom-token cache')
+      },
+    })(verifier)
   }
 
   /** Closes what `next` does not carry on with. */
   async retire(next: GatewayState | undefined): Promise<void> {
     if (this.verifier !== undefined && this.verifier !== next?.verifier) this.verifier.close()
+    if (this.introspection !== undefined && this.introspection !== next?.introspection) await this.introspection.close()
     const closing = [...this.instances.values()].filter((instance) => next?.instances.get(instance.key) !== instance)
     // `close` lets requests in flight on the pool finish.
     await Promise.all(closing.map((instance) => instance.dispatcher.close()))
   }
+}
+
+/** The previous state's introspection client when its settings are the same, else a new one. */
+function reuseIntrospection(previous: GatewayState | undefined, config: IntrospectionConfig): IntrospectionClient {
+  const kept = previous?.introspection
+  return kept !== undefined && kept.settingsKey === IntrospectionClient.settingsKey(config) ? kept : new IntrospectionClient(config)
 }
 
 /**

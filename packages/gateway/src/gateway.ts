@@ -5,7 +5,7 @@ import type { Verifier } from '@meshguard/service-kit'
 import type { WorkloadIdentity } from '@meshguard/service-kit/tls'
 import { pino, type Logger } from 'pino'
 import { Registry } from 'prom-client'
-import { jwtTokenResolver, type TokenResolverFactory } from './auth/token-resolver.js'
+import type { TokenResolverFactory } from './auth/token-resolver.js'
 import { configWarnings } from './config/load-config.js'
 import type { GatewayConfig } from './config/schema.js'
 import { createEdgeServer } from './edge-server.js'
@@ -14,8 +14,10 @@ import { GatewayState, type StateDeps } from './gateway-state.js'
 import { GatewayMetrics } from './observability/gateway-metrics.js'
 import { Exchange, type EdgeRequest, type EdgeResponse, type GatewayContext } from './proxy/exchange.js'
 import { handleRequest } from './proxy/handle-request.js'
+import { PhantomCache } from './phantom/phantom-cache.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.js'
 import type { RateLimitStore } from './rate-limit/rate-limit-store.js'
+import { RedisSharedState } from './redis/redis-shared-state.js'
 
 /** What the gateway is given rather than makes; each has a default. */
 export interface GatewayDeps {
@@ -23,9 +25,15 @@ export interface GatewayDeps {
   logger?: Logger
   /** The gateway's workload certificate, for upstreams reached over mutual TLS. Required only then. */
   identity?: WorkloadIdentity
-  /** Where rate-limit buckets live. Default: a {@link MemoryRateLimitStore} (per instance). */
+  /**
+   * Where rate-limit buckets live. Default: with `redis`, Redis (shared by every instance, this
+   * instance's memory while Redis is away); without, a {@link MemoryRateLimitStore} (per instance).
+   */
   rateLimitStore?: RateLimitStore
-  /** How presented tokens become verified JWTs. Default: {@link jwtTokenResolver}. */
+  /**
+   * How presented tokens become verified JWTs. Default: JWTs verified in place, and with
+   * `introspection` configured, opaque tokens exchanged for their JWT (`phantomTokenResolver`).
+   */
   tokenResolver?: TokenResolverFactory
   /** Where metrics are registered. Default: a registry of the gateway's own. */
   registry?: Registry
@@ -35,7 +43,10 @@ export interface GatewayDeps {
 
 /** A gateway built from a configuration, not yet listening. */
 export interface Gateway {
-  /** Binds `listen.host:port`, then waits for a first attempt at the issuer's keys (retried in the background if it fails). Resolves to the base URL. */
+  /**
+   * Binds `listen.host:port`, then waits for a first attempt at the issuer's keys and, with
+   * `redis`, at Redis (both retried in the background if they fail). Resolves to the base URL.
+   */
   listen(): Promise<string>
   /**
    * Swaps in a new configuration at once: requests in flight finish under the old one, new ones
@@ -76,6 +87,9 @@ class EdgeGateway implements Gateway, GatewayContext {
   readonly scheme: 'http' | 'https'
   readonly #stateDeps: StateDeps
   readonly #ownsRateLimits: boolean
+  readonly #phantomCache: PhantomCache
+  /** With `redis`: rate limits, the phantom-token cache and pushed revocations, shared by every instance. */
+  readonly #shared: RedisSharedState | undefined
   readonly #keysLoaded = new WeakSet<Verifier>()
   readonly #sockets = new Set<Socket>()
   readonly #sessions = new Set<ServerHttp2Session>()
@@ -93,10 +107,37 @@ class EdgeGateway implements Gateway, GatewayContext {
     this.logger = deps.logger ?? pino({ level: config.log.level })
     this.registry = deps.registry ?? new Registry()
     this.metrics = new GatewayMetrics(this.registry, () => this.#inFlight)
+    const now = deps.now ?? Date.now
+    this.#phantomCache = new PhantomCache(config.introspection?.cacheSize ?? 10_000, now)
+    this.#shared =
+      config.redis &&
+      new RedisSharedState(config.redis, {
+        logger: this.logger,
+        now,
+        onRevoked: (jti, exp) => {
+          this.#state.verifier?.revoke(jti, exp)
+          this.#phantomCache.evict(jti)
+        },
+        onRateLimitFallback: () => {
+          this.metrics.rateLimitFallback()
+        },
+      })
+    if (this.#shared !== undefined) {
+      const shared = this.#shared
+      this.metrics.watchRedis(() => shared.connected)
+    }
     this.#ownsRateLimits = deps.rateLimitStore === undefined
-    this.rateLimits = deps.rateLimitStore ?? new MemoryRateLimitStore({ now: deps.now })
+    this.rateLimits = deps.rateLimitStore ?? this.#shared?.rateLimits ?? new MemoryRateLimitStore({ now })
     this.scheme = config.listen.tls === undefined ? 'http' : 'https'
-    this.#stateDeps = { logger: this.logger, identity: deps.identity, now: deps.now ?? Date.now, tokenResolver: deps.tokenResolver ?? jwtTokenResolver }
+    this.#stateDeps = {
+      logger: this.logger,
+      identity: deps.identity,
+      now,
+      tokenResolver: deps.tokenResolver,
+      phantomCache: this.#phantomCache,
+      sharedPhantoms: this.#shared?.phantoms,
+      metrics: this.metrics,
+    }
     this.#state = new GatewayState(config, undefined, this.#stateDeps)
     for (const warning of configWarnings(config)) this.logger.warn(warning)
   }
@@ -145,7 +186,8 @@ class EdgeGateway implements Gateway, GatewayContext {
     })
     const { port } = server.address() as AddressInfo
     this.#url = `${this.scheme}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`
-    if (this.#state.verifier !== undefined) await this.#loadKeys(this.#state.verifier, 1000)
+    const { verifier } = this.#state
+    await Promise.all([this.#shared?.connect(), verifier === undefined ? undefined : this.#loadKeys(verifier, 1000)])
     this.logger.info({ url: this.#url, routes: this.#state.config.routes.length }, 'gateway listening')
     return this.#url
   }
@@ -167,6 +209,9 @@ class EdgeGateway implements Gateway, GatewayContext {
     if (JSON.stringify(config.listen) !== JSON.stringify(previous.config.listen)) {
       throw new GatewayError('ERR_RELOAD_REFUSED', 'listen settings change only with a restart')
     }
+    if (JSON.stringify(config.redis) !== JSON.stringify(previous.config.redis)) {
+      throw new GatewayError('ERR_RELOAD_REFUSED', 'redis settings change only with a restart')
+    }
     const next = new GatewayState(config, previous, this.#stateDeps)
     const { verifier } = next
     if (verifier !== undefined && verifier !== previous.verifier) {
@@ -178,7 +223,14 @@ class EdgeGateway implements Gateway, GatewayContext {
         throw new GatewayError('ERR_RELOAD_REFUSED', `the issuer's keys cannot be fetched for the new configuration: ${(err as Error).message}`, { cause: err })
       }
     }
+    if (verifier !== undefined && verifier !== previous.verifier) {
+      // Everything heard over Redis so far, in the same turn as the swap: nothing falls between.
+      this.#shared?.revocations.replay((jti, exp) => {
+        verifier.revoke(jti, exp)
+      })
+    }
     this.#state = next
+    this.#phantomCache.maxEntries = config.introspection?.cacheSize ?? this.#phantomCache.maxEntries
     for (const warning of configWarnings(config)) this.logger.warn(warning)
     this.logger.info({ routes: config.routes.length }, 'gateway configuration reloaded')
     previous.retire(next).catch((err: unknown) => {
@@ -267,6 +319,7 @@ class EdgeGateway implements Gateway, GatewayContext {
     }
     await this.#state.retire(undefined)
     if (this.#ownsRateLimits) await this.rateLimits.close?.()
+    await this.#shared?.close()
     this.logger.info('gateway closed')
   }
 

@@ -10,6 +10,8 @@ export type {
   GatewayConfigInput,
   ListenConfig,
   TokensConfig,
+  IntrospectionConfig,
+  RedisConfig,
   RouteConfig,
   RoutePolicy,
   CorsConfig,
@@ -23,7 +25,21 @@ export { gatewayRefusal } from './respond/gateway-refusal.js'
 export type { GatewayRefusal } from './respond/gateway-refusal.js'
 export { jwtTokenResolver } from './auth/token-resolver.js'
 export type { ResolvedToken, TokenResolver, TokenResolverFactory } from './auth/token-resolver.js'
+export { phantomTokenResolver, isJwt } from './auth/phantom-token-resolver.js'
+export type { PhantomTokenOptions } from './auth/phantom-token-resolver.js'
+export { IntrospectionClient } from './phantom/introspection-client.js'
+export type { Introspection } from './phantom/introspection-client.js'
+export { PhantomCache } from './phantom/phantom-cache.js'
+export type { PhantomEntry } from './phantom/phantom-cache.js'
+export type { SharedPhantomCache } from './phantom/shared-phantom-cache.js'
+export { RedisPhantomCache } from './phantom/redis-phantom-cache.js'
+export { phantomTokenId } from './phantom/token-id.js'
 export { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.js'
 export type { MemoryRateLimitStoreOptions } from './rate-limit/memory-rate-limit-store.js'
+export { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.js'
+export type { RedisRateLimitStoreOptions } from './rate-limit/redis-rate-limit-store.js'
+export { RedisRevocations } from './redis/redis-revocations.js'
+export type { RedisRevocationsOptions } from './redis/redis-revocations.js'
+export type { PhantomOutcome } from './observability/gateway-metrics.js'
 export type { RateLimit, RateLimitStore } from './rate-limit/rate-limit-store.js'
 export { hopByHopHeaders, gatewaySetHeaders, identityHeaders, identityHeaderPrefixes, connectionProtectedHeaders } from './headers/header-lists.js'

@@ -71,6 +71,52 @@ describe('the gateway configuration', () => {
     expect(config.routes[0]!.rateLimit).toEqual({ perClient: { ratePerSec: 2.5, burst: 3 } })
   })
 
+  it('fills in the phantom-token and Redis defaults, the introspection endpoint from the issuer', () => {
+    const config = parseConfig({ ...minimal, introspection: { clientId: 'edge', clientSecret: 's3cret' }, redis: { url: 'rediss://redis.internal:6380' } })
+    expect(config.introspection).toEqual({
+      clientId: 'edge',
+      clientSecret: 's3cret',
+      endpoint: 'https://auth.example.com/oauth2/introspect',
+      timeoutMs: 2000,
+      cacheSize: 10_000,
+      maxPending: 1000,
+    })
+    expect(config.redis).toEqual({ url: 'rediss://redis.internal:6380', keyPrefix: 'meshguard:', commandTimeoutMs: 500 })
+    expect(parseConfig(minimal)).not.toHaveProperty('introspection')
+  })
+
+  it('takes the gateway client and Redis from the environment', () => {
+    const json = join(dir, 'phantom.json')
+    writeFileSync(json, JSON.stringify({ ...minimal, introspection: { clientId: 'from-file' } }))
+    const env = { MESHGUARD_GATEWAY_CLIENT_SECRET: 'from-env', REDIS_URL: 'redis://127.0.0.1:6379/2' }
+    expect(loadConfig({ file: json, env })).toMatchObject({ introspection: { clientId: 'from-file', clientSecret: 'from-env' }, redis: { url: 'redis://127.0.0.1:6379/2' } })
+    expect(loadConfig({ file: json, env: { ...env, MESHGUARD_GATEWAY_CLIENT_ID: 'edge' } }).introspection?.clientId).toBe('edge')
+  })
+
+  it('refuses phantom-token and Redis settings it cannot use, all at once', () => {
+    expect(
+      problems({
+        ...minimal,
+        introspection: { clientId: 'edge', endpoint: 'http://auth.example.com/oauth2/introspect', timeoutMs: 5 },
+        redis: { url: 'http://redis:6379', keyPrefix: 'has space' },
+      }),
+    ).toEqual([
+      'introspection.clientSecret: required: the gateway client secret (or MESHGUARD_GATEWAY_CLIENT_SECRET)',
+      'introspection.endpoint: must use https unless the host is loopback (localhost, 127.0.0.0/8, [::1])',
+      expect.stringMatching(/^introspection\.timeoutMs: /),
+      'redis.url: must be a redis:// or rediss:// URL',
+      'redis.keyPrefix: must be 1-64 letters, digits, ":", ".", "_" or "-"',
+    ])
+  })
+
+  it('warns about Redis reached in clear off loopback', () => {
+    expect(configWarnings(parseConfig({ ...minimal, redis: { url: 'redis://redis.internal:6379' } }))).toEqual([
+      expect.stringMatching(/^Redis at redis\.internal is reached over plain redis:\/\//),
+    ])
+    expect(configWarnings(parseConfig({ ...minimal, redis: { url: 'rediss://redis.internal:6379' } }))).toEqual([])
+    expect(configWarnings(parseConfig({ ...minimal, redis: { url: 'redis://127.0.0.1:6379' } }))).toEqual([])
+  })
+
   it('reports every problem at once', () => {
     const found = problems({
       issuer: 'http://auth.example.com',

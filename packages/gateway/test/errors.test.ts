@@ -22,6 +22,9 @@ describe('the gateway’s errors', () => {
       ERR_UPSTREAM_UNAVAILABLE: '502 temporarily_unavailable',
       ERR_UPSTREAM_TIMEOUT: '504 temporarily_unavailable',
       ERR_GATEWAY_CLOSING: '503 temporarily_unavailable',
+      ERR_INTROSPECTION_UNAVAILABLE: '503 temporarily_unavailable',
+      ERR_INTROSPECTION_INVALID: '502 temporarily_unavailable',
+      ERR_SHARED_STATE_UNAVAILABLE: '503 temporarily_unavailable',
     })
   })
 

@@ -21,6 +21,7 @@ export const environmentVariables: Readonly<Record<string, readonly string[]>> =
   MESHGUARD_MTLS_KEY_FILE: ['mtls', 'keyFile'],
   MESHGUARD_MTLS_CA_FILE: ['mtls', 'caFile'],
   MESHGUARD_MTLS_CRL_FILE: ['mtls', 'crlFile'],
+  REDIS_URL: ['redis', 'url'],
   MESHGUARD_LOG_LEVEL: ['log', 'level'],
 }
 

@@ -168,6 +168,23 @@ export const authServerConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Redis, for pushing revocations to every gateway and verifier that subscribes: each one is
+     * published on `<keyPrefix>revocations` and kept in the sorted set `<keyPrefix>revoked` until
+     * its token expires. Unset: revocations travel only by the SSE stream and the store.
+     */
+    redis: z
+      .object({
+        /** `redis://` or `rediss://` (TLS), with credentials and database if needed. Required. */
+        url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+        /** Prefix of the channel and keys; the same on the gateways. */
+        keyPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 letters, digits, ":", ".", "_" or "-"')
+          .default('meshguard:'),
+      })
+      .strict()
+      .optional(),
     http: z
       .object({
         bodyLimitBytes: integer(1024, 1048576).default(16384),

@@ -10,7 +10,8 @@ export interface ResolvedToken {
 /**
  * Turns the token a caller presented into a verified JWT. The JWT resolver verifies it in
  * place; a phantom-token resolver swaps an opaque token for the JWT it stands for first (and
- * may keep that swap cached and shared). Refusals are `VerificationError`s.
+ * may keep that swap cached and shared). Refusals are `VerificationError`s; a token that cannot
+ * be checked now (introspection or the shared state unreachable) is a `GatewayError`.
  */
 export interface TokenResolver {
   /**
@@ -19,7 +20,7 @@ export interface TokenResolver {
    * `VerificationError` for a cached token that has since expired or been revoked.
    */
   resolveNow(token: string): ResolvedToken | undefined
-  /** Rejects with a `VerificationError`. */
+  /** Rejects with a `VerificationError`, or a `GatewayError` when the token cannot be checked now. */
   resolve(token: string): Promise<ResolvedToken>
 }
 

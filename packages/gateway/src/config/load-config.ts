@@ -11,6 +11,9 @@ export const environmentVariables: Readonly<Record<string, readonly string[]>> =
   MESHGUARD_GATEWAY_ISSUER: ['issuer'],
   MESHGUARD_GATEWAY_JWKS_URI: ['jwksUri'],
   MESHGUARD_GATEWAY_REVOCATION_EVENTS_URI: ['revocationEventsUri'],
+  MESHGUARD_GATEWAY_CLIENT_ID: ['introspection', 'clientId'],
+  MESHGUARD_GATEWAY_CLIENT_SECRET: ['introspection', 'clientSecret'],
+  REDIS_URL: ['redis', 'url'],
   MESHGUARD_GATEWAY_LOG_LEVEL: ['log', 'level'],
 }
 
@@ -62,6 +65,12 @@ export function configWarnings(config: GatewayConfig): string[] {
     warnings.push(`listening on ${config.listen.host} without TLS: bearer tokens arrive in clear unless a TLS terminator sits in front`)
   }
   if (publicListener && config.exposeMetrics) warnings.push(`metrics are served at /-/metrics on ${config.listen.host}, to anyone who can reach the gateway`)
+  if (config.redis !== undefined) {
+    const redis = new URL(config.redis.url)
+    if (redis.protocol === 'redis:' && !isLoopbackHost(redis.hostname)) {
+      warnings.push(`Redis at ${redis.hostname} is reached over plain redis://: rate-limit keys, pushed revocations and sealed phantom-token entries travel in clear, and revocations can be forged or dropped; use rediss://`)
+    }
+  }
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     if (upstream.allowPlainHttp) warnings.push(`upstream ${name} may be reached over plain http (allowPlainHttp): callers' tokens travel in clear`)
   }

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { integer } from './integer.js'
+import { introspectionSchema } from './introspection-schema.js'
+import { redisSchema } from './redis-schema.js'
 import { routeSchema } from './route-schema.js'
 import { upstreamSchema } from './upstream-schema.js'
 import { secureUrl } from './url-checks.js'
@@ -67,6 +69,10 @@ export const gatewayConfigSchema = z
     /** The issuer's revocation event stream; with it, revoked tokens are refused within moments. Unset: none. */
     revocationEventsUri: secureUrl({ query: true }).optional(),
     tokens: tokensSchema.prefault({}),
+    /** The phantom-token exchange for opaque tokens. Unset: only JWTs are accepted. */
+    introspection: introspectionSchema.optional(),
+    /** State shared by every gateway instance. Unset: each instance keeps its own, in memory. */
+    redis: redisSchema.optional(),
     /** Upstream services by name. Required, at least one. */
     upstreams: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'), upstreamSchema),
     /** Required, at least one. */
@@ -87,7 +93,14 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine(crossCheck, { when: ({ value }) => typeof value === 'object' && value !== null })
-  .transform((config) => ({ ...config, jwksUri: config.jwksUri ?? `${config.issuer.replace(/\/$/, '')}/.well-known/jwks.json` }))
+  .transform(({ introspection, ...config }) => {
+    const issuer = config.issuer.replace(/\/$/, '')
+    return {
+      ...config,
+      jwksUri: config.jwksUri ?? `${issuer}/.well-known/jwks.json`,
+      ...(introspection && { introspection: { ...introspection, endpoint: introspection.endpoint ?? `${issuer}/oauth2/introspect` } }),
+    }
+  })
 
 /**
  * The checks across options: every route's upstream exists, route names are unique, no two
@@ -123,5 +136,7 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>
 export type ListenConfig = GatewayConfig['listen']
 export type TokensConfig = GatewayConfig['tokens']
+export type IntrospectionConfig = NonNullable<GatewayConfig['introspection']>
+export type RedisConfig = NonNullable<GatewayConfig['redis']>
 export type { RouteConfig, RoutePolicy, CorsConfig, RateLimitConfig } from './route-schema.js'
 export type { UpstreamConfig, UpstreamTlsConfig } from './upstream-schema.js'

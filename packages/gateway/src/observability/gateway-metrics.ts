@@ -3,6 +3,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 /** Why a request was allowed or refused at the token check: `public`, `allowed`, or a `VerificationError` code. */
 export type AuthDecision = string
 
+/**
+ * How an opaque token not in this instance's memory was resolved: from the cache shared through
+ * Redis, by introspection, found `inactive`, or not at all (`failed`: introspection or Redis
+ * unreachable, or the JWT refused by the verifier).
+ */
+export type PhantomOutcome = 'shared' | 'introspected' | 'inactive' | 'failed'
+
 /** What went wrong with an upstream: `unavailable` (connection, TLS, reset) or `timeout`. */
 export type UpstreamErrorKind = 'unavailable' | 'timeout'
 
@@ -17,12 +24,17 @@ export type UpstreamErrorKind = 'unavailable' | 'timeout'
  * - `meshguard_gateway_upstream_errors_total{upstream,instance,kind}`: failed attempts.
  * - `meshguard_gateway_rate_limited_total{route,limit}`: 429s, by `per_client` or `per_ip`.
  * - `meshguard_gateway_requests_in_flight`.
+ * - `meshguard_gateway_phantom_exchanges_total{outcome}`: opaque tokens not in memory, by {@link PhantomOutcome}.
+ * - `meshguard_gateway_rate_limit_fallbacks_total`: rate limits taken from this instance's buckets because Redis could not be asked.
+ * - `meshguard_gateway_redis_connected`: 1 while both Redis connections are up (only with `redis`).
  */
 export class GatewayMetrics {
   readonly #duration: Histogram<'route' | 'status'>
   readonly #auth: Counter<'route' | 'decision'>
   readonly #upstreamErrors: Counter<'upstream' | 'instance' | 'kind'>
   readonly #rateLimited: Counter<'route' | 'limit'>
+  readonly #phantomExchanges: Counter<'outcome'>
+  readonly #rateLimitFallbacks: Counter
   /** @param inFlight read when metrics are collected, not counted per request */
   constructor(
     readonly registry: Registry,
@@ -44,6 +56,17 @@ export class GatewayMetrics {
       registers,
     })
     this.#rateLimited = new Counter({ name: 'meshguard_gateway_rate_limited_total', help: 'Requests refused by a rate limit.', labelNames: ['route', 'limit'], registers })
+    this.#phantomExchanges = new Counter({
+      name: 'meshguard_gateway_phantom_exchanges_total',
+      help: 'Opaque tokens not in this instance’s memory, by how they were resolved.',
+      labelNames: ['outcome'],
+      registers,
+    })
+    this.#rateLimitFallbacks = new Counter({
+      name: 'meshguard_gateway_rate_limit_fallbacks_total',
+      help: 'Rate limits taken from this instance’s own buckets because Redis could not be asked.',
+      registers,
+    })
     new Gauge({
       name: 'meshguard_gateway_requests_in_flight',
       help: 'Requests being handled.',
@@ -68,5 +91,25 @@ export class GatewayMetrics {
 
   rateLimited(route: string, limit: 'per_client' | 'per_ip'): void {
     this.#rateLimited.inc({ route, limit })
+  }
+
+  phantomExchange(outcome: PhantomOutcome): void {
+    this.#phantomExchanges.inc({ outcome })
+  }
+
+  rateLimitFallback(): void {
+    this.#rateLimitFallbacks.inc()
+  }
+
+  /** Registers `meshguard_gateway_redis_connected`, read from `connected` when metrics are collected. */
+  watchRedis(connected: () => boolean): void {
+    new Gauge({
+      name: 'meshguard_gateway_redis_connected',
+      help: '1 while both connections to Redis are up.',
+      registers: [this.registry],
+      collect() {
+        this.set(connected() ? 1 : 0)
+      },
+    })
   }
 }

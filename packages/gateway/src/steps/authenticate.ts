@@ -1,6 +1,7 @@
 import { decideScopes, VerificationError, type VerifiedToken } from '@meshguard/service-kit'
 import { isBearerTokenSyntax, readBearerToken } from '../auth/read-bearer-token.js'
 import type { ResolvedToken } from '../auth/token-resolver.js'
+import { GatewayError } from '../errors.js'
 import type { Exchange } from '../proxy/exchange.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 
@@ -8,9 +9,11 @@ import type { CompiledRoute } from '../routing/compiled-route.js'
  * The route's policy. A public route reads no token and forwards the client's `Authorization`
  * as it came. Any other needs one `Bearer` token that resolves to a valid JWT addressed to the
  * route's audience, not bound to a client certificate, with the route's scopes; the JWT is then
- * forwarded as `Authorization: Bearer <JWT>`. No promise when the token is cached.
+ * forwarded as `Authorization: Bearer <JWT>` (for an opaque token, the JWT it was exchanged for:
+ * the caller never sees it). No promise when the token is cached.
  *
- * @throws VerificationError (or rejects with one)
+ * @throws VerificationError (or rejects with one), or rejects with a GatewayError when the token
+ * cannot be checked now (introspection or the shared state unreachable)
  */
 export function authenticate(exchange: Exchange): void | Promise<void> {
   const route = exchange.route!
@@ -27,9 +30,16 @@ export function authenticate(exchange: Exchange): void | Promise<void> {
     return undefined
   }
   if (!isBearerTokenSyntax(token)) throw new VerificationError('ERR_TOKEN_MALFORMED', 'the token has characters a bearer token cannot have (RFC 6750 §2.1)')
-  return resolver.resolve(token).then((resolved) => {
-    admit(exchange, resolved)
-  })
+  return resolver.resolve(token).then(
+    (resolved) => {
+      admit(exchange, resolved)
+    },
+    (err: unknown) => {
+      // The gateway's own failures to resolve a token (introspection, shared state): counted here, as refusals are.
+      if (err instanceof GatewayError) exchange.gateway.metrics.authDecision(route.name, err.code)
+      throw err
+    },
+  )
 }
 
 function admit(exchange: Exchange, { verified, jwt }: ResolvedToken): void {
