@@ -13,6 +13,8 @@ export interface LoadOptions {
   durationSec: number
   /** The server's running totals (see `ServerProcess.sample`): sampled either side of the measured run. */
   sampleServer?: (() => Promise<ServerUsage>) | undefined
+  /** For a proxy, the upstream behind it: sampled at the same moments. */
+  sampleUpstream?: (() => Promise<ServerUsage>) | undefined
 }
 
 /** The measured run's figures; failures count the warm-up too. */
@@ -31,6 +33,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>
   /** What the server spent and served during the measured run, when `sampleServer` was given. */
   server?: ServerUsage | undefined
+  /** What the upstream spent and served during the measured run, when `sampleUpstream` was given. */
+  upstream?: ServerUsage | undefined
 }
 
 /**
@@ -54,9 +58,10 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
       ...(options.body === undefined ? {} : { body: options.body }),
     })
   const warmup = await run(options.warmupSec)
-  const before = await options.sampleServer?.()
+  const sample = () => Promise.all([options.sampleServer?.(), options.sampleUpstream?.()])
+  const [before, upstreamBefore] = await sample()
   const measured = await run(options.durationSec)
-  const after = await options.sampleServer?.()
+  const [after, upstreamAfter] = await sample()
   const statusCodes: Record<string, number> = {}
   for (const result of [warmup, measured]) {
     for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = (statusCodes[code] ?? 0) + count
@@ -70,5 +75,6 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     non2xx: warmup.non2xx + measured.non2xx,
     statusCodes,
     server: before && after && usageBetween(before, after),
+    upstream: upstreamBefore && upstreamAfter && usageBetween(upstreamBefore, upstreamAfter),
   }
 }

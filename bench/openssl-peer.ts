@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { PAGE_PATH, PAGE_REQUEST, PAGE_RESPONSE, SERVER_NAME, type MtlsFiles } from './mtls-credentials.js'
+import { processCpuMicros } from './process-cpu.js'
 import type { ServerUsage } from './server-process.js'
 
 /** openssl s_server, as the benchmark runs it. */
@@ -28,7 +28,6 @@ export interface STimeResult {
 }
 
 const MAX_OUTPUT_CHARS = 16_384
-let clockTicks: number | undefined
 
 /**
  * Starts `openssl s_server` on 127.0.0.1 (port 0) with the benchmark's server certificate and
@@ -116,19 +115,6 @@ export async function checkWithSClient(files: MtlsFiles, port: number): Promise<
   if (!stdout.includes('Verify return code: 0 (ok)')) return `openssl s_client did not verify the server: ${stdout.slice(-1000)}`
   if (!stdout.includes(PAGE_RESPONSE)) return `openssl s_client did not get the page: ${stdout.slice(-1000)}`
   return undefined
-}
-
-/** User plus system CPU time of a Linux process, microseconds; NaN where there is no `/proc`. */
-function processCpuMicros(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    // proc(5): after "pid (comm) ", utime and stime are the 12th and 13th fields.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks
-  } catch {
-    return Number.NaN
-  }
 }
 
 function run(command: string, args: readonly string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -48,6 +48,7 @@ export function httpRefusal(error: VerificationError, options: { realm?: string;
     case 'ERR_TOKEN_IAT_FUTURE':
     case 'ERR_TOKEN_REVOKED':
     case 'ERR_TOKEN_BINDING':
+    case 'ERR_TOKEN_INACTIVE':
       return {
         status: 401,
         wwwAuthenticate: `${realm}, error="invalid_token", error_description="${description}"`,

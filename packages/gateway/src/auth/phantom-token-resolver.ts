@@ -52,7 +52,7 @@ export function phantomTokenResolver(options: PhantomTokenOptions): TokenResolve
           if (!answer.active) {
             outcome = 'inactive'
             // RFC 7662 §2.2 says no more than "not active": unknown, expired or revoked alike.
-            throw new VerificationError('ERR_TOKEN_REVOKED', 'the token is not active: unknown to the issuer, expired or revoked')
+            throw new VerificationError('ERR_TOKEN_INACTIVE', 'the token is not active: unknown to the issuer, expired or revoked')
           }
           jwt = answer.jwt
         }
