@@ -4,7 +4,7 @@ import type { RedisConfig } from '../config/schema.js'
 import { RedisPhantomCache } from '../phantom/redis-phantom-cache.js'
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit-store.js'
 import { RedisRateLimitStore } from '../rate-limit/redis-rate-limit-store.js'
-import { RedisRevocations } from './redis-revocations.js'
+import { RedisRevocations } from '@meshguard/service-kit'
 
 /** What sharing state needs from the gateway around it. */
 export interface SharedStateDeps {

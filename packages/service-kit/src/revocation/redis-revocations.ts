@@ -49,6 +49,8 @@ export class RedisRevocations {
     options.redis.on('ready', () => {
       void this.#snapshot()
     })
+    // Connections that were ready before this was made get no 'ready' event of their own.
+    if (options.subscriber.status === 'ready') void this.#subscribe()
   }
 
   /** Calls `revoke` with every revocation heard whose token has not expired, for a new verifier. */
