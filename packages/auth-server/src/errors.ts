@@ -87,7 +87,7 @@ export class TemporarilyUnavailable extends OAuthError {
   readonly status = 503
 }
 
-/** Codes of errors that are not OAuth responses: configuration, store, key and TLS file problems. */
+/** Codes of errors that are not OAuth responses: configuration, store, key and TLS file problems, and sign-in refusals. */
 export const meshguardErrorCodes = [
   'ERR_CONFIG_INVALID',
   'ERR_STORE_CONFLICT',
@@ -95,6 +95,8 @@ export const meshguardErrorCodes = [
   'ERR_KEY_DECRYPT',
   'ERR_INVALID_ARGUMENT',
   'ERR_TLS_CREDENTIALS',
+  'ERR_LOGIN_FAILED',
+  'ERR_LOGIN_THROTTLED',
 ] as const
 
 export type MeshguardErrorCode = (typeof meshguardErrorCodes)[number]

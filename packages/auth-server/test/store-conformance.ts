@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { JWK } from 'jose'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../src/errors.js'
-import type { AuditEvent, ClientRecord, ReferenceTokenRecord, SigningKeyRecord, SigningKeyState, Store } from '../src/store/store.js'
+import type { AuditEvent, ClientRecord, LoginFailureRule, ReferenceTokenRecord, SigningKeyRecord, SigningKeyState, Store, UserRecord } from '../src/store/store.js'
 
 const NOW = 1_700_000_000
 
@@ -82,6 +82,21 @@ function certificate(serialNumber: string, overrides: Partial<CertificateRecord>
     ...overrides,
   }
 }
+
+function user(username: string, overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    id: `id-${username}`,
+    username,
+    passwordHash: `scrypt$32768$8$1$salt-${username}$hash`,
+    name: null,
+    email: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...overrides,
+  }
+}
+
+const failureRule: LoginFailureRule = { windowSec: 900, lockAfter: 3, lockSec: 600, retainSec: 900 }
 
 function conflict(fragment: string): unknown {
   return expect.objectContaining({ code: 'ERR_STORE_CONFLICT', message: expect.stringContaining(fragment) })
@@ -463,6 +478,64 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
       })
     })
 
+    describe('users', () => {
+      it('round-trips users with and without standard claims, listed by username', async () => {
+        const alice = user('alice', { name: 'Alice Liddell', email: 'alice@example.com' })
+        await store.createUser(user('zoe'))
+        await store.createUser(alice)
+        expect(await store.getUserByUsername('alice')).toStrictEqual(alice)
+        expect(await store.getUser('id-alice')).toStrictEqual(alice)
+        expect(await store.getUserByUsername('missing')).toBeUndefined()
+        expect(await store.getUser('missing')).toBeUndefined()
+        expect(await store.listUsers()).toStrictEqual([alice, user('zoe')])
+      })
+
+      it('rejects a duplicate username or id and keeps the first user', async () => {
+        await store.createUser(user('alice'))
+        await expect(store.createUser(user('alice', { id: 'other' }))).rejects.toEqual(conflict('"alice"'))
+        await expect(store.createUser(user('bob', { id: 'id-alice' }))).rejects.toEqual(conflict('"bob"'))
+        expect(await store.listUsers()).toStrictEqual([user('alice')])
+      })
+
+      it('updates a password and deletes a user', async () => {
+        await store.createUser(user('alice'))
+        expect(await store.updateUserPassword('alice', 'scrypt$new', NOW + 5)).toBe(true)
+        expect(await store.updateUserPassword('bob', 'scrypt$new', NOW + 5)).toBe(false)
+        expect(await store.getUserByUsername('alice')).toStrictEqual(user('alice', { passwordHash: 'scrypt$new', updatedAt: NOW + 5 }))
+        expect(await store.deleteUser('alice')).toBe(true)
+        expect(await store.deleteUser('alice')).toBe(false)
+        expect(await store.listUsers()).toStrictEqual([])
+      })
+    })
+
+    describe('login failures', () => {
+      it('counts within the window, locks at the threshold, and starts over after the window or the lock', async () => {
+        expect(await store.recordLoginFailure('account:alice', NOW, failureRule)).toStrictEqual({ key: 'account:alice', failures: 1, windowStart: NOW, lastFailureAt: NOW, lockedUntil: null })
+        expect(await store.recordLoginFailure('account:alice', NOW + 10, failureRule)).toMatchObject({ failures: 2, windowStart: NOW, lockedUntil: null })
+        expect(await store.recordLoginFailure('account:alice', NOW + 20, failureRule)).toStrictEqual({ key: 'account:alice', failures: 3, windowStart: NOW, lastFailureAt: NOW + 20, lockedUntil: NOW + 620 })
+        // After the lock: a new window.
+        expect(await store.recordLoginFailure('account:alice', NOW + 620, failureRule)).toStrictEqual({ key: 'account:alice', failures: 1, windowStart: NOW + 620, lastFailureAt: NOW + 620, lockedUntil: null })
+        // After the window: a new window.
+        expect(await store.recordLoginFailure('account:alice', NOW + 1520, failureRule)).toMatchObject({ failures: 1, windowStart: NOW + 1520 })
+        expect(await store.getLoginFailures(['account:alice', 'ip:192.0.2.1'])).toStrictEqual([{ key: 'account:alice', failures: 1, windowStart: NOW + 1520, lastFailureAt: NOW + 1520, lockedUntil: null }])
+        await store.clearLoginFailures('account:alice')
+        expect(await store.getLoginFailures(['account:alice'])).toStrictEqual([])
+      })
+
+      it('loses no count under concurrent failures on several connections', async () => {
+        const other = await connect()
+        await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).recordLoginFailure('ip:192.0.2.1', NOW, { ...failureRule, lockAfter: 10 })))
+        expect(await other.getLoginFailures(['ip:192.0.2.1'])).toStrictEqual([{ key: 'ip:192.0.2.1', failures: 10, windowStart: NOW, lastFailureAt: NOW, lockedUntil: NOW + 600 }])
+      })
+
+      it('purges failures past their retention', async () => {
+        await store.recordLoginFailure('account:old', NOW, failureRule)
+        await store.recordLoginFailure('account:new', NOW + 600, failureRule)
+        await store.purgeExpired(NOW + 901)
+        expect((await store.getLoginFailures(['account:old', 'account:new'])).map((f) => f.key)).toStrictEqual(['account:new'])
+      })
+    })
+
     describe('audit', () => {
       it('round-trips events with their delegation chain and details', async () => {
         const full: AuditEvent = {
@@ -513,6 +586,9 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         await store.revokeCertificate('01', NOW, 'keyCompromise')
         await store.createClient(client('web', { tokenFormat: 'reference', phantomTokens: true }))
         await store.saveReferenceToken(referenceToken('h1'))
+        await store.createUser(user('alice', { email: 'alice@example.com' }))
+        const lock = { ...failureRule, lockAfter: 1 }
+        await store.recordLoginFailure('account:alice', NOW, lock)
         await store.close()
 
         const reopened = await connect()
@@ -530,6 +606,8 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await reopened.redeemJoinToken('unused', NOW)).toStrictEqual(joinToken('unused', { usedAt: NOW }))
         expect(await reopened.getCertificate('01')).toStrictEqual(revoked)
         expect(await reopened.listRevokedCertificates(NOW)).toStrictEqual([revoked])
+        expect(await reopened.getUserByUsername('alice')).toStrictEqual(user('alice', { email: 'alice@example.com' }))
+        expect(await reopened.getLoginFailures(['account:alice'])).toStrictEqual([{ key: 'account:alice', failures: 1, windowStart: NOW, lastFailureAt: NOW, lockedUntil: NOW + 600 }])
       })
     })
   })

@@ -45,6 +45,7 @@ describe('postgres store migrations', () => {
         { name: '0002_ca_store' },
         { name: '0003_tls_client_auth' },
         { name: '0004_reference_tokens' },
+        { name: '0005_users' },
       ])
 
       const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })

@@ -10,13 +10,14 @@ import { keysCommand } from './commands/keys.js'
 import { resourceCommand } from './commands/resource.js'
 import { tokenCommand } from './commands/token.js'
 import { upCommand } from './commands/up.js'
+import { userCommand } from './commands/user.js'
 
 const program = new Command('meshguard')
   .description('Meshguard: authenticate, authorise and trace every call between your services')
   .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError()
 
-for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand(), gatewayCommand()]) {
+for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), userCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand(), gatewayCommand()]) {
   program.addCommand(command)
 }
 

@@ -8,24 +8,30 @@ import {
   fromCertificateRow,
   fromClientRow,
   fromJoinTokenRow,
+  fromLoginFailureRow,
   fromReferenceTokenRow,
   fromSigningKeyRow,
+  fromUserRow,
   toAuditRow,
   toCertificateRow,
   toClientRow,
   toJoinTokenRow,
   toReferenceTokenRow,
   toSigningKeyRow,
+  toUserRow,
 } from './rows.js'
 import type {
   AuditEvent,
   ClientRecord,
   KeyChanges,
+  LoginFailureRecord,
+  LoginFailureRule,
   ReferenceTokenRecord,
   ResourceServerRecord,
   RevocationRecord,
   SigningKeyRecord,
   Store,
+  UserRecord,
 } from './store.js'
 
 export type { Database } from './migrations.js'
@@ -232,6 +238,86 @@ export class KyselyStore implements Store {
     return row !== undefined
   }
 
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('users').values(toUserRow(user)).execute()
+    } catch (error) {
+      throw conflictOr(error, `user "${user.username}" already exists`)
+    }
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && fromUserRow(row)
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    return row && fromUserRow(row)
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.#db.selectFrom('users').selectAll().execute()
+    return rows.map(fromUserRow).sort((a, b) => compare(a.username, b.username))
+  }
+
+  async updateUserPassword(username: string, passwordHash: string, updatedAt: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: updatedAt })
+      .where('username', '=', username)
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+
+  async deleteUser(username: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('users').where('username', '=', username).executeTakeFirst()
+    return result.numDeletedRows > 0n
+  }
+
+  /**
+   * One `INSERT … ON CONFLICT DO UPDATE … RETURNING`: SQLite runs it under its write lock and
+   * PostgreSQL locks the row, so concurrent failures on several instances all count.
+   */
+  async recordLoginFailure(key: string, now: number, rule: LoginFailureRule): Promise<LoginFailureRecord> {
+    const lockUntil = now + rule.lockSec
+    const expiresAt = now + rule.retainSec
+    const fresh = sql<boolean>`(login_failures.window_start <= ${now - rule.windowSec} or (login_failures.locked_until is not null and login_failures.locked_until <= ${now}))`
+    const failures = sql<number>`(case when ${fresh} then 1 else login_failures.failures + 1 end)`
+    const row = await this.#db
+      .insertInto('login_failures')
+      .values({
+        key,
+        failures: 1,
+        window_start: now,
+        last_failure_at: now,
+        locked_until: rule.lockAfter <= 1 ? lockUntil : null,
+        expires_at: expiresAt,
+      })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures,
+          window_start: sql<number>`case when ${fresh} then ${now} else login_failures.window_start end`,
+          last_failure_at: now,
+          locked_until: sql<number | null>`case when ${failures} >= ${rule.lockAfter} then ${lockUntil} when ${fresh} then null else login_failures.locked_until end`,
+          expires_at: sql<number>`case when login_failures.expires_at > ${expiresAt} then login_failures.expires_at else ${expiresAt} end`,
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    return fromLoginFailureRow(row)
+  }
+
+  async getLoginFailures(keys: readonly string[]): Promise<LoginFailureRecord[]> {
+    if (keys.length === 0) return []
+    const rows = await this.#db.selectFrom('login_failures').selectAll().where('key', 'in', [...new Set(keys)]).execute()
+    return rows.map(fromLoginFailureRow).sort((a, b) => compare(a.key, b.key))
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.#db.deleteFrom('login_failures').where('key', '=', key).execute()
+  }
+
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     for (let start = 0; start < events.length; start += AUDIT_BATCH) {
       await this.#db
@@ -252,11 +338,12 @@ export class KyselyStore implements Store {
     return rows.map(fromAuditRow)
   }
 
-  /** Deletes revocations, reference tokens, assertion `jti`s and CA records whose expiry is before `now`. */
+  /** Deletes revocations, reference tokens, assertion `jti`s, login failures and CA records whose expiry is before `now`. */
   async purgeExpired(now: number): Promise<void> {
     await this.#db.deleteFrom('revocations').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('reference_tokens').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute()
+    await this.#db.deleteFrom('login_failures').where('expires_at', '<', now).execute()
     await this.purgeExpiredCaRecords(now)
   }
 

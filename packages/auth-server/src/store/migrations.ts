@@ -63,6 +63,26 @@ export interface Database {
     reason: string | null
     details: JsonText | null
   }
+  users: {
+    id: string
+    /** Canonical: NFKC, then lower case. */
+    username: string
+    password_hash: string
+    name: string | null
+    email: string | null
+    created_at: BigIntColumn
+    updated_at: BigIntColumn
+  }
+  login_failures: {
+    /** `account:<username>` or `ip:<address>`. */
+    key: string
+    failures: number
+    window_start: BigIntColumn
+    last_failure_at: BigIntColumn
+    locked_until: NullableBigIntColumn
+    /** When the record stops mattering and may be purged. */
+    expires_at: BigIntColumn
+  }
   ca_join_tokens: {
     token_hash: string
     spiffe_id: string
@@ -272,6 +292,37 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.dropTable('reference_tokens').execute()
         await db.schema.alterTable('clients').dropColumn('phantom_tokens').execute()
         await db.schema.alterTable('clients').dropColumn('token_format').execute()
+      },
+    },
+
+    '0005_users': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('username', 'text', (col) => col.notNull().unique())
+          .addColumn('password_hash', 'text', (col) => col.notNull())
+          .addColumn('name', 'text')
+          .addColumn('email', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('login_failures')
+          .addColumn('key', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('failures', 'integer', (col) => col.notNull())
+          .addColumn('window_start', 'bigint', (col) => col.notNull())
+          .addColumn('last_failure_at', 'bigint', (col) => col.notNull())
+          .addColumn('locked_until', 'bigint')
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .execute()
+        await db.schema.createIndex('login_failures_expires_at').on('login_failures').column('expires_at').execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('login_failures').execute()
+        await db.schema.dropTable('users').execute()
       },
     },
   }

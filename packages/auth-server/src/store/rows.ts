@@ -2,7 +2,7 @@ import type { Insertable, Selectable } from 'kysely'
 import type { JWK } from 'jose'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import type { Database } from './migrations.js'
-import type { AuditEvent, ClientRecord, ReferenceTokenRecord, SigningKeyRecord } from './store.js'
+import type { AuditEvent, ClientRecord, LoginFailureRecord, ReferenceTokenRecord, SigningKeyRecord, UserRecord } from './store.js'
 
 // How each record maps to its table row and back: JSON as text, and times read back as
 // numbers whether the driver returns a number (SQLite) or a string (PostgreSQL `bigint`).
@@ -160,4 +160,38 @@ export function fromAuditRow(row: Selectable<Database['audit_events']>): AuditEv
   if (row.reason !== null) event.reason = row.reason
   if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, unknown>
   return event
+}
+
+export function toUserRow(user: UserRecord): Insertable<Database['users']> {
+  return {
+    id: user.id,
+    username: user.username,
+    password_hash: user.passwordHash,
+    name: user.name,
+    email: user.email,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  }
+}
+
+export function fromUserRow(row: Selectable<Database['users']>): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    name: row.name,
+    email: row.email,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}
+
+export function fromLoginFailureRow(row: Selectable<Database['login_failures']>): LoginFailureRecord {
+  return {
+    key: row.key,
+    failures: row.failures,
+    windowStart: Number(row.window_start),
+    lastFailureAt: Number(row.last_failure_at),
+    lockedUntil: optionalNumber(row.locked_until),
+  }
 }

@@ -88,6 +88,48 @@ export interface ReferenceTokenRecord {
   sealedJwt: string
 }
 
+/**
+ * An end user who signs in with a password. `username` is the canonical form (see
+ * `users/username.ts`: NFKC, then lower case), unique; `id` is the stable subject.
+ */
+export interface UserRecord {
+  id: string
+  username: string
+  /** `scrypt$N$r$p$salt$hash`, see `crypto/password-hash.ts`. */
+  passwordHash: string
+  /** OpenID Connect Core §5.1 `name`. */
+  name: string | null
+  /** OpenID Connect Core §5.1 `email`. */
+  email: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+/**
+ * Failed sign-ins counted against one key (`account:<username>` or `ip:<address>`) within a
+ * window; shared by every instance on the store. Times in seconds.
+ */
+export interface LoginFailureRecord {
+  key: string
+  /** Failures since `windowStart`. */
+  failures: number
+  windowStart: number
+  lastFailureAt: number
+  /** Set when `failures` reached the lock threshold; no attempt is verified before it. */
+  lockedUntil: number | null
+}
+
+/** How {@link Store.recordLoginFailure} counts; the throttling policy lives in `users/login-throttle.ts`. */
+export interface LoginFailureRule {
+  /** A failure after `windowSec` from the window start, or after a lock ended, starts a new window. */
+  windowSec: number
+  /** The failure that brings the count to this locks the key for `lockSec`. */
+  lockAfter: number
+  lockSec: number
+  /** The record may be purged after `now + retainSec`. */
+  retainSec: number
+}
+
 export type AuditDecision = 'allow' | 'deny'
 
 export interface AuditEvent {
@@ -141,11 +183,28 @@ export interface Store extends CaStore {
   /** Records a client assertion `jti` (RFC 7523 §3 item 7). @returns false when it was seen before. */
   consumeAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>
 
+  /** Fails with `ERR_STORE_CONFLICT` when the id or the username exists. */
+  createUser(user: UserRecord): Promise<void>
+  getUser(id: string): Promise<UserRecord | undefined>
+  /** @param username in canonical form. */
+  getUserByUsername(username: string): Promise<UserRecord | undefined>
+  /** By username. */
+  listUsers(): Promise<UserRecord[]>
+  /** @returns false when there was no such user. */
+  updateUserPassword(username: string, passwordHash: string, updatedAt: number): Promise<boolean>
+  /** @returns false when there was no such user. */
+  deleteUser(username: string): Promise<boolean>
+
+  /** Counts one failure against `key` in a single atomic statement, so concurrent instances never lose a count. */
+  recordLoginFailure(key: string, now: number, rule: LoginFailureRule): Promise<LoginFailureRecord>
+  getLoginFailures(keys: readonly string[]): Promise<LoginFailureRecord[]>
+  clearLoginFailures(key: string): Promise<void>
+
   appendAudit(events: readonly AuditEvent[]): Promise<void>
   /** Newest first. */
   listAudit(limit: number): Promise<AuditEvent[]>
 
-  /** Drops revocations, reference tokens, assertion `jti`s and CA records (see `purgeExpiredCaRecords`) past their expiry. */
+  /** Drops revocations, reference tokens, assertion `jti`s, login failures and CA records (see `purgeExpiredCaRecords`) past their expiry. */
   purgeExpired(now: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
