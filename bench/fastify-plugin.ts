@@ -12,12 +12,13 @@
  * answer the correctness checks as expected. The figures themselves are never checked.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { encodeAccessToken, type AccessTokenClaims } from '@meshguard/token'
 import type { StaticKey } from '@meshguard/service-kit'
+import { failWith, writeReport } from './bench-report.js'
 import type { PluginBenchSetup, PluginServer, PluginTarget } from './fastify-plugin-server.js'
 import { keyPair } from './key-pairs.js'
 import { measureLoad, type LoadResult } from './measure-load.js'
@@ -97,7 +98,7 @@ const checks: Check[] = [
 
 const problems: string[] = []
 const runs = await measureServers()
-if (runs === undefined) fail()
+if (runs === undefined) failWith(problems)
 const figures = summarise(runs)
 
 const errors = Object.values(runs).flat().reduce((sum, run) => sum + run.errors, 0)
@@ -158,15 +159,9 @@ const report = {
   non2xx,
   problems,
 }
-await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
-console.log(`written to ${fileURLToPath(jsonFile)}`)
+await writeReport(jsonFile, report)
 
-if (problems.length > 0) fail()
-
-function fail(): never {
-  for (const problem of problems) console.error(`FAILED: ${problem}`)
-  process.exit(1)
-}
+if (problems.length > 0) failWith(problems)
 
 /**
  * All servers up at once and checked, then loaded one after another, in a rotated order each

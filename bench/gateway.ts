@@ -14,13 +14,14 @@
  * answer the correctness checks as expected. The figures themselves are never checked.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { encodeAccessToken, type AccessTokenClaims } from '@meshguard/token'
 import type { StaticKey } from '@meshguard/service-kit'
+import { failWith, writeReport } from './bench-report.js'
 import type { GatewayBenchSetup, GatewayMode, GatewayTarget } from './gateway-server.js'
 import type { UpstreamTarget } from './gateway-upstream.js'
 import { serveIssuerStub } from './issuer-stub.js'
@@ -136,7 +137,7 @@ try {
     await rm(logDir, { recursive: true, force: true })
   }
 }
-if (runs === undefined) fail()
+if (runs === undefined) failWith(problems)
 const figures = summarise(runs)
 const ratios = ratiosOf(runs)
 
@@ -191,15 +192,9 @@ const report = {
   notes,
   problems,
 }
-await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
-console.log(`written to ${fileURLToPath(jsonFile)}`)
+await writeReport(jsonFile, report)
 
-if (problems.length > 0) fail()
-
-function fail(): never {
-  for (const problem of problems) console.error(`FAILED: ${problem}`)
-  process.exit(1)
-}
+if (problems.length > 0) failWith(problems)
 
 /**
  * The upstream, nginx and the gateways up at once and checked, then loaded one after another,

@@ -12,10 +12,11 @@
  * not answer the correctness checks as expected. The figures themselves are never checked.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { failWith, writeReport } from './bench-report.js'
 import { createMtlsFiles, removeMtlsFiles } from './mtls-credentials.js'
 import { handshakeTables, HANDSHAKE_SERVERS, measureHandshakeCells, type HandshakeReport, type HandshakeSettings } from './mtls-handshakes.js'
 import { measureSteadyRows, STEADY_ROWS, steadyRoundLines, steadyTable, type SteadyReport, type SteadySettings } from './mtls-steady.js'
@@ -86,13 +87,9 @@ const report = {
   notes,
   problems,
 }
-await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
-console.log(`written to ${fileURLToPath(jsonFile)}`)
+await writeReport(jsonFile, report)
 
-if (problems.length > 0) {
-  for (const problem of problems) console.error(`FAILED: ${problem}`)
-  process.exit(1)
-}
+if (problems.length > 0) failWith(problems)
 
 /** Each target beside the figure it is read against. */
 function targetLines(): string[][] {

@@ -9,13 +9,14 @@
  * Exits non-zero when any request failed or got a non-2xx answer.
  */
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import bcrypt from 'bcryptjs'
 import { decodeProtectedHeader } from 'jose'
 import type * as ClientSecret from '../packages/auth-server/dist/crypto/client-secret.js'
+import { failWith, writeReport } from './bench-report.js'
 import { measureLoad, type LoadResult } from './measure-load.js'
 import { measureRate, type Rate } from './measure-rate.js'
 import { formatTable, ratioOf, type ComparisonTable } from './report-table.js'
@@ -138,13 +139,9 @@ const report = {
   non2xx,
   problems,
 }
-await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
-console.log(`written to ${fileURLToPath(jsonFile)}`)
+await writeReport(jsonFile, report)
 
-if (problems.length > 0) {
-  for (const problem of problems) console.error(`FAILED: ${problem}`)
-  process.exit(1)
-}
+if (problems.length > 0) failWith(problems)
 
 /** Both servers up at once; each round loads one, then the other, for issuance and for introspection. */
 async function measureServers(): Promise<{
