@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import { Command } from 'commander'
-import { parseSpiffeId } from '@meshguard/pki'
+import { parseSpiffeId, subjectAltNames } from '@meshguard/pki'
 import { relativeTime } from '../jwt-describe.js'
 import { action } from '../runtime.js'
 
@@ -34,8 +34,7 @@ export function splitPem(text: string): string[] {
 export function describeChain(chain: readonly X509Certificate[], roots: readonly X509Certificate[], now: number): string[] {
   const [leaf] = chain
   if (leaf === undefined) return ['no certificate']
-  const uris = (leaf.subjectAltName ?? '').split(', ').filter((name) => name.startsWith('URI:')).map((name) => name.slice(4))
-  const dns = (leaf.subjectAltName ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4))
+  const { uris, dnsNames: dns } = subjectAltNames(leaf)
   const identity = uris.length === 1 ? parseSpiffeId(uris[0]!) : `${uris.length} URI SANs (a workload certificate has exactly one)`
   const notBefore = Date.parse(leaf.validFrom)
   const notAfter = Date.parse(leaf.validTo)

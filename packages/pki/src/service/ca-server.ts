@@ -7,6 +7,7 @@ import type { IssuedCertificate } from '../ca/certificate-authority.js'
 import { newWorkloadKey } from '../issuance/workload-key.js'
 import type { CaService, PublishedCrl } from './ca-service.js'
 import { verifiedPeer } from './peer-certificate.js'
+import { subjectAltNames } from '../subject-alt-names.js'
 
 export interface CaServerOptions {
   service: CaService
@@ -193,8 +194,6 @@ function ttl(ttlSec: number | undefined): { ttlSec?: number } {
 
 /** The DNS names of the client's current certificate, which its renewal may keep. */
 function dnsNamesOf(socket: TLSSocket): string[] {
-  return (socket.getPeerX509Certificate()?.subjectAltName ?? '')
-    .split(', ')
-    .filter((name) => name.startsWith('DNS:'))
-    .map((name) => name.slice('DNS:'.length))
+  const certificate = socket.getPeerX509Certificate()
+  return certificate === undefined ? [] : subjectAltNames(certificate).dnsNames
 }

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls'
+import { subjectAltNames } from '../subject-alt-names.js'
 import type { PeerCertificate } from './ca-service.js'
 
 /**
@@ -9,10 +10,7 @@ export function verifiedPeer(socket: TLSSocket): PeerCertificate | undefined {
   if (!socket.authorized) return undefined
   const certificate = socket.getPeerX509Certificate()
   if (certificate === undefined) return undefined
-  const uris = (certificate.subjectAltName ?? '')
-    .split(', ')
-    .filter((name) => name.startsWith('URI:'))
-    .map((name) => name.slice('URI:'.length))
+  const { uris } = subjectAltNames(certificate)
   if (uris.length !== 1) return undefined
   return { serialNumber: certificate.serialNumber.toLowerCase(), spiffeId: uris[0]! }
 }

@@ -1,11 +1,10 @@
 import { X509Certificate } from 'node:crypto'
 import { createSecureContext } from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { newWorkloadKey, spiffeId as parseId } from '@meshguard/pki'
+import { newWorkloadKey, spiffeId as parseId, subjectAltNames } from '@meshguard/pki'
 import { Agent, buildConnector, request, type Dispatcher } from 'undici'
 import { spiffeServerIdentity } from './check-server-identity.js'
 import { createMtlsAgent } from './mtls-agent.js'
-import { subjectAltNames } from './subject-alt-names.js'
 import { WorkloadIdentity } from './workload-identity.js'
 
 /** Where the CA's issuance service is and how it is recognised. */

@@ -1,7 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
-import { parseSpiffeId, type SpiffeId } from '@meshguard/pki'
+import { parseSpiffeId, type SpiffeId, subjectAltNames } from '@meshguard/pki'
 import { PeerRefusalError, type PeerDetails } from './peer-refusal.js'
-import { subjectAltNames } from './subject-alt-names.js'
 
 /** What the peer's certificate must be good for: `clientAuth` for a server's clients, `serverAuth` for a client's server. */
 export type PeerPurpose = 'clientAuth' | 'serverAuth'

@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto'
-import { newWorkloadKey } from '@meshguard/pki'
+import { newWorkloadKey, subjectAltNames } from '@meshguard/pki'
 import type { WarnLogger } from './peer-refusal.js'
-import { subjectAltNames } from './subject-alt-names.js'
 import type { WorkloadIdentity } from './workload-identity.js'
 
 /** Time and timers, injectable so tests move them instead of sleeping. */

@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createSecureContext } from 'node:tls'
-import { parseSpiffeId, type SpiffeId } from '@meshguard/pki'
+import { parseSpiffeId, type SpiffeId, subjectAltNames } from '@meshguard/pki'
 import { secureContextOptions } from './secure-context-options.js'
-import { subjectAltNames } from './subject-alt-names.js'
 
 /** What a workload presents and trusts, all PEM. */
 export interface WorkloadCredentials {
