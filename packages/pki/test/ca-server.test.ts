@@ -116,10 +116,12 @@ describe('the CA issuance service over HTTPS', () => {
     expect(again.reply).toMatchObject({ status: 401, body: { error: 'ERR_JOIN_TOKEN' } })
   })
 
-  it('keeps a join token when the CSR itself is refused, and burns it for another identity', async () => {
+  it('keeps a join token when the CSR or its lifetime is refused, and burns it for another identity', async () => {
     const { token } = await service.createJoinToken({ spiffeId: ORDERS })
     const weak = openssl.csr('weak', ['-newkey', 'rsa:1024'], [`subjectAltName=URI:${ORDERS}`])
     expect((await joinAs(ORDERS, token, weak)).reply).toMatchObject({ status: 400, body: { error: 'ERR_CSR_KEY' } })
+    const tooLong = await call(server, bundle, 'POST', '/v1/join', { token, csr: (await newWorkloadKey(ORDERS)).csrPem, ttl_sec: 10 * 86_400 })
+    expect(tooLong).toMatchObject({ status: 400, body: { error: 'ERR_TTL' } })
     expect((await joinAs(ORDERS, token)).reply.status).toBe(200)
 
     const { token: second } = await service.createJoinToken({ spiffeId: ORDERS })

@@ -101,16 +101,22 @@ export class CertificateAuthority {
    * leaf for it: CA:FALSE, digitalSignature, serverAuth and clientAuth, the SPIFFE ID as the one
    * URI SAN. Its lifetime never outlasts the intermediate's.
    */
+  /** The lifetime a request gets: its own, or the default; `ERR_TTL` outside the policy's bounds. */
+  lifetime(ttlSec: number | undefined): number {
+    const lifetime = ttlSec ?? this.policy.defaultTtlSec
+    if (!Number.isInteger(lifetime) || lifetime < MIN_TTL_SEC || lifetime > this.policy.maxTtlSec) {
+      throw new PkiError('ERR_TTL', `a certificate lives from ${MIN_TTL_SEC} to ${this.policy.maxTtlSec} seconds, not ${String(lifetime)}`)
+    }
+    return lifetime
+  }
+
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
     const identity = parseSpiffeId(request.identity)
     if (typeof identity === 'string') throw new PkiError('ERR_CSR_IDENTITY', `${JSON.stringify(request.identity)} is not a SPIFFE ID: ${identity}`)
     if (identity.trustDomain !== this.trustDomain || identity.path === '') {
       throw new PkiError('ERR_CSR_IDENTITY', `${identity.uri} is not a workload of trust domain ${this.trustDomain}`)
     }
-    const ttlSec = request.ttlSec ?? this.policy.defaultTtlSec
-    if (!Number.isInteger(ttlSec) || ttlSec < MIN_TTL_SEC || ttlSec > this.policy.maxTtlSec) {
-      throw new PkiError('ERR_TTL', `a certificate lives from ${MIN_TTL_SEC} to ${this.policy.maxTtlSec} seconds, not ${String(ttlSec)}`)
-    }
+    const ttlSec = this.lifetime(request.ttlSec)
     const { publicKey, dnsNames } = await checkCsr(request.csr, { identity, allowedDnsNames: request.allowedDnsNames ?? [] })
     const now = this.#now()
     const notBefore = new Date(now - BACKDATE_MS)

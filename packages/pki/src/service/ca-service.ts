@@ -100,8 +100,8 @@ export class CaService {
   }
 
   /**
-   * A first certificate against a join token. The CSR's own checks (key, signature, no CA) come
-   * first, so a broken CSR does not burn the token; then the token is redeemed, once, and must
+   * A first certificate against a join token. The CSR's own checks (key, signature, no CA) and
+   * the lifetime asked for come first, so a broken request does not burn the token; then the token is redeemed, once, and must
    * be for the identity the CSR names.
    */
   async join(request: { token: string; csr: string | Uint8Array; ttlSec?: number }): Promise<IssuedCertificate> {
@@ -113,6 +113,7 @@ export class CaService {
       const identity = parseSpiffeId(names.uris[0]!)
       if (typeof identity === 'string') throw new PkiError('ERR_CSR_IDENTITY', `the CSR does not name a SPIFFE ID: ${identity}`)
       await checkCsr(request.csr, { identity, allowedDnsNames: names.dnsNames })
+      this.ca.lifetime(request.ttlSec)
       const token = typeof request.token === 'string' ? await this.#store.redeemJoinToken(joinTokenHash(request.token), this.#seconds()) : undefined
       if (token === undefined) throw new PkiError('ERR_JOIN_TOKEN', 'the join token is unknown, used or expired')
       if (token.spiffeId !== subject) throw new PkiError('ERR_CSR_IDENTITY', `the join token is for ${token.spiffeId}, not ${subject ?? ''}`)
