@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite talks to are running on 127.0.0.1:
 # PostgreSQL on 5432 (trust authentication for local connections) and Redis on 6379; and the
-# openssl command, the independent tool the PKI tests check certificates with.
+# openssl command, the independent tool the PKI tests check certificates with; and Chromium,
+# the headless browser the sign-in tests drive through playwright-core.
 # Starts them when installed but stopped; installs them from Debian's packages when missing
 # (needs root). Idempotent and quick when everything is already up.
 set -euo pipefail
@@ -70,6 +71,13 @@ ensure_openssl() {
   apt_install openssl
 }
 
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] || have chromium; then return 0; fi
+  log "installing Chromium from Debian's packages"
+  apt_install chromium
+}
+
 ensure_postgres
 ensure_redis
 ensure_openssl
+ensure_chromium

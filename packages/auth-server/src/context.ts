@@ -9,10 +9,16 @@ import type { KeyManager } from './keys/key-manager.js'
 import type { Metrics } from './metrics.js'
 import type { Store } from './store/store.js'
 import type { ReferenceTokens } from './tokens/reference-tokens.js'
+import type { UserAuthenticator } from './users/authenticate-user.js'
 
 /** Paths of the endpoints, relative to the issuer. */
 export const endpointPaths = {
+  authorization: '/oauth2/authorize',
   token: '/oauth2/token',
+  userinfo: '/oauth2/userinfo',
+  endSession: '/oauth2/logout',
+  /** The sign-in and consent pages of an authorization request: `/interaction/<id>`. */
+  interaction: '/interaction',
   introspection: '/oauth2/introspect',
   revocation: '/oauth2/revoke',
   revocationEvents: '/oauth2/revocations/events',
@@ -36,6 +42,8 @@ export interface ServerContext {
   /** Opaque access tokens and the JWTs they stand for. */
   readonly referenceTokens: ReferenceTokens
   readonly metrics: Metrics
+  /** Password sign-in with throttling, for the login page. */
+  readonly userAuthenticator: UserAuthenticator
   readonly logger: Logger
   /** The exact issuer identifier; fixed once the server listens. */
   issuer: string

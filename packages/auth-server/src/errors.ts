@@ -1,9 +1,11 @@
 /**
- * OAuth 2.0 error codes this server can return, from RFC 6749 §5.2, RFC 6750 §3.1,
- * RFC 7009 §2.2.1 and RFC 8707 §2 / RFC 8693 §2.2.2.
+ * OAuth 2.0 error codes this server can return, from RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1,
+ * RFC 7009 §2.2.1, RFC 8707 §2 / RFC 8693 §2.2.2 and OpenID Connect Core §3.1.2.6.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
   | 'invalid_client'
   | 'invalid_grant'
   | 'unauthorized_client'
@@ -75,6 +77,45 @@ export class InvalidTarget extends OAuthError {
 export class UnsupportedTokenType extends OAuthError {
   readonly error = 'unsupported_token_type'
   readonly status = 400
+}
+
+/** Error codes the authorization endpoint sends to a client's redirect URI. */
+export type AuthorizationErrorCode =
+  | 'invalid_request'
+  | 'unauthorized_client'
+  | 'unsupported_response_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'access_denied'
+  | 'login_required'
+  | 'consent_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
+
+/**
+ * An authorization-endpoint refusal (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6): sent to
+ * the client's redirect URI with `state` and `iss`, never as an HTTP status of its own.
+ */
+export class AuthorizationError extends Error {
+  constructor(
+    readonly error: AuthorizationErrorCode,
+    readonly description: string,
+  ) {
+    super(description)
+    this.name = 'AuthorizationError'
+  }
+}
+
+/** RFC 6750 §3.1 for a protected resource (`/userinfo`): 401 with the error in a `Bearer` challenge. */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token'
+  readonly status = 401
+}
+
+/** RFC 6750 §3.1: the token is valid but lacks a scope the resource requires; 403. */
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope'
+  readonly status = 403
 }
 
 export class ServerError extends OAuthError {

@@ -16,6 +16,7 @@ import { Metrics } from './metrics.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 import { ReferenceTokens } from './tokens/reference-tokens.js'
+import { createUserAuthenticator } from './users/authenticate-user.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface AuthServerDeps {
@@ -84,6 +85,7 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
   if (config.redis && isPlainRemoteRedis(config.redis.url)) {
     logger.warn('revocations are published to Redis over plain redis:// off loopback: anyone on the path can forge or drop them; use rediss://')
   }
+  const audit = new AuditLog({ store, logger })
   const context: ServerContext = {
     config,
     store,
@@ -91,7 +93,8 @@ export async function createAuthServer(config: Readonly<AuthServerConfig>, deps:
     keys,
     clock,
     logger,
-    audit: new AuditLog({ store, logger }),
+    audit,
+    userAuthenticator: createUserAuthenticator({ store, clock, audit }),
     revocations,
     verifiedTokens: new TokenCache<AccessTokenClaims>(10_000),
     referenceTokens: new ReferenceTokens({ store, clock, logger }),

@@ -472,7 +472,7 @@ describe('mutual-TLS listener configuration', () => {
       const plain = await metadata(without)
       expect(plain).not.toHaveProperty('mtls_endpoint_aliases')
       expect(plain).not.toHaveProperty('tls_client_certificate_bound_access_tokens')
-      expect(plain.token_endpoint_auth_methods_supported).toStrictEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+      expect(plain.token_endpoint_auth_methods_supported).toStrictEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
     } finally {
       await Promise.all([withOrigin.stop(), without.stop()])
       withOrigin.cleanup()

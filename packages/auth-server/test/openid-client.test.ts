@@ -47,8 +47,8 @@ describe('interoperability with openid-client', () => {
     expect(metadata.jwks_uri).toBe(ts.jwksUri)
     expect(metadata.introspection_endpoint).toBe(ts.introspectionEndpoint)
     expect(metadata.revocation_endpoint).toBe(ts.revocationEndpoint)
-    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE_GRANT])
-    expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE_GRANT, 'authorization_code', 'refresh_token'])
+    expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
   })
 
   it('publishes only public keys in the JWKS', async () => {

@@ -18,6 +18,9 @@ const publicJwk: JWK = {
 function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
   return {
     id,
+    type: 'service',
+    redirectUris: [],
+    postLogoutRedirectUris: [],
     secretHash: 'sha256$c2FsdA$ZGlnZXN0',
     jwks: null,
     tlsClientAuthSanUri: null,
@@ -153,6 +156,20 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await store.getClient('web')).toStrictEqual(web)
         expect(await store.getClient('gateway')).toStrictEqual(gateway)
         expect(await store.listClients()).toStrictEqual([both, gateway, web])
+      })
+
+      it('round-trips the client type and the redirect URIs of clients with a user behind them', async () => {
+        const web = client('web', {
+          type: 'web',
+          grantTypes: ['authorization_code', 'refresh_token'],
+          redirectUris: ['https://app.example/callback', 'https://app.example/callback?tenant=a'],
+          postLogoutRedirectUris: ['https://app.example/'],
+        })
+        const spa = client('spa', { type: 'spa', secretHash: null, redirectUris: ['https://spa.example/cb'] })
+        const native = client('native', { type: 'native', secretHash: null, redirectUris: ['http://127.0.0.1/cb', 'com.example.app:/cb'] })
+        for (const record of [web, spa, native]) await store.createClient(record)
+        expect(await store.getClient('web')).toStrictEqual(web)
+        expect(await store.listClients()).toStrictEqual([native, spa, web])
       })
 
       it('rejects a duplicate id and keeps the first client', async () => {
@@ -502,8 +519,8 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await store.updateUserPassword('alice', 'scrypt$new', NOW + 5)).toBe(true)
         expect(await store.updateUserPassword('bob', 'scrypt$new', NOW + 5)).toBe(false)
         expect(await store.getUserByUsername('alice')).toStrictEqual(user('alice', { passwordHash: 'scrypt$new', updatedAt: NOW + 5 }))
-        expect(await store.deleteUser('alice')).toBe(true)
-        expect(await store.deleteUser('alice')).toBe(false)
+        expect(await store.deleteUser('alice', NOW + 5)).toBe(true)
+        expect(await store.deleteUser('alice', NOW + 5)).toBe(false)
         expect(await store.listUsers()).toStrictEqual([])
       })
     })

@@ -5,7 +5,9 @@ import { migrateToLatest, migrations } from '../src/store/migrations.js'
 import { openPostgresStore, openStore } from '../src/store/open-store.js'
 import { createTestDatabase } from './helpers/postgres.js'
 import type { TestDatabase } from './helpers/postgres.js'
+import type { Store } from '../src/store/store.js'
 import { storeConformance } from './store-conformance.js'
+import { storeGrantsConformance } from './store-conformance-grants.js'
 
 let database: TestDatabase
 beforeAll(async () => {
@@ -25,13 +27,12 @@ async function query<Row extends pg.QueryResultRow>(url: string, text: string): 
   }
 }
 
-storeConformance(
-  'postgres',
-  () => openStore({ databaseUrl: database.url, dataDir: '/nonexistent' }),
-  async () => {
-    await query(database.url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public')
-  },
-)
+const openPostgres = (): Promise<Store> => openStore({ databaseUrl: database.url, dataDir: '/nonexistent' })
+const resetPostgres = async (): Promise<void> => {
+  await query(database.url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+}
+storeConformance('postgres', openPostgres, resetPostgres)
+storeGrantsConformance('postgres', openPostgres, resetPostgres)
 
 describe('postgres store migrations', () => {
   it('lets several instances start at once, applies each migration once, and migrates down', async () => {
@@ -46,6 +47,7 @@ describe('postgres store migrations', () => {
         { name: '0003_tls_client_auth' },
         { name: '0004_reference_tokens' },
         { name: '0005_users' },
+        { name: '0006_end_user_grants' },
       ])
 
       const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })

@@ -11,6 +11,7 @@ import { KyselyStore, type Database } from '../src/store/kysely-store.js'
 import { migrateToLatest, migrations } from '../src/store/migrations.js'
 import { openSqliteStore, openStore, SQLITE_FILE_NAME } from '../src/store/open-store.js'
 import { storeConformance } from './store-conformance.js'
+import { storeGrantsConformance } from './store-conformance-grants.js'
 
 const root = mkdtempSync(join(tmpdir(), 'meshguard-store-'))
 afterAll(() => {
@@ -22,14 +23,12 @@ function freshDataDir(): string {
 }
 
 let dataDir = freshDataDir()
-storeConformance(
-  'sqlite',
-  () => openStore({ dataDir }),
-  () => {
-    dataDir = freshDataDir()
-    return Promise.resolve()
-  },
-)
+const resetSqlite = (): Promise<void> => {
+  dataDir = freshDataDir()
+  return Promise.resolve()
+}
+storeConformance('sqlite', () => openStore({ dataDir }), resetSqlite)
+storeGrantsConformance('sqlite', () => openStore({ dataDir }), resetSqlite)
 
 describe('sqlite store file', () => {
   it('creates a private data directory and a WAL database', async () => {
@@ -65,6 +64,9 @@ describe('sqlite store file', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300)
     await store.createClient({
       id: 'cli',
+      type: 'service',
+      redirectUris: [],
+      postLogoutRedirectUris: [],
       secretHash: null,
       jwks: null,
       tlsClientAuthSanUri: null,
@@ -109,7 +111,7 @@ describe('sqlite store file', () => {
     raw.exec(`INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at) VALUES ('older', 'sha256$a$b', '[]', '[]', 1)`)
     await migrateToLatest(db, 'sqlite')
     expect(columns()).toContain('tls_client_auth_san_uri')
-    expect(await new KyselyStore(db, 'sqlite').getClient('older')).toMatchObject({ secretHash: 'sha256$a$b', tlsClientAuthSanUri: null, tokenFormat: 'jwt', phantomTokens: false })
+    expect(await new KyselyStore(db, 'sqlite').getClient('older')).toMatchObject({ secretHash: 'sha256$a$b', tlsClientAuthSanUri: null, tokenFormat: 'jwt', phantomTokens: false, type: 'service', redirectUris: [], postLogoutRedirectUris: [] })
     expect(tables().map((t) => t.name)).toContain('reference_tokens')
     expect((await migrator.migrateTo('0003_tls_client_auth')).error).toBeUndefined()
     expect(columns()).not.toContain('token_format')
@@ -122,6 +124,15 @@ describe('sqlite store file', () => {
     expect(tables().map((t) => t.name)).not.toContain('login_failures')
     await migrateToLatest(db, 'sqlite')
     expect(tables().map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'login_failures']))
+    expect(() => raw.exec(`UPDATE clients SET client_type = 'daemon' WHERE id = 'older'`)).toThrow(/CHECK constraint failed/)
+    const grantTables = ['interactions', 'sessions', 'consents', 'grants', 'grant_access_tokens', 'authorization_codes', 'refresh_tokens']
+    expect(tables().map((t) => t.name)).toEqual(expect.arrayContaining(grantTables))
+    expect((await migrator.migrateTo('0005_users')).error).toBeUndefined()
+    expect(tables().map((t) => t.name).filter((t) => grantTables.includes(t))).toStrictEqual([])
+    expect(columns()).not.toContain('client_type')
+    expect(columns()).not.toContain('redirect_uris')
+    await migrateToLatest(db, 'sqlite')
+    expect(tables().map((t) => t.name)).toEqual(expect.arrayContaining(grantTables))
     await db.destroy()
   })
 })

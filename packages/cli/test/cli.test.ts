@@ -92,14 +92,14 @@ describe('meshguard CLI', () => {
     const list = await meshguard(['client', 'list', ...state(), '--json'])
     expect(list.code).toBe(0)
     expect(list.stdout).not.toContain('sha256$')
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ client_id: 'shop', auth: 'client_secret', scope: 'orders.read' })])
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ client_id: 'shop', type: 'service', auth: 'client_secret', scope: 'orders.read', redirect_uris: [] })])
   })
 
   it('registers a tls_client_auth client by its SPIFFE ID, printing no secret', async () => {
     const spiffeId = 'spiffe://example.org/ns/shop/sa/orders'
     const created = await meshguard(['client', 'create', ...state(), '--id', 'orders-workload', '--scope', 'orders.read', '--tls-client-auth', spiffeId])
     expect(created).toMatchObject({ code: 0, stderr: '' })
-    expect(created.stdout).toBe(`client orders-workload\n  scope:  orders.read\n  grants: client_credentials\n  authenticates with tls_client_auth: a certificate for ${spiffeId}\n`)
+    expect(created.stdout).toBe(`client orders-workload\n  type:   service\n  scope:  orders.read\n  grants: client_credentials\n  authenticates with tls_client_auth: a certificate for ${spiffeId}\n`)
 
     const json = await meshguard(['client', 'create', ...state(), '--id', 'payments-workload', '--scope', 'orders.read', '--tls-client-auth', 'spiffe://example.org/ns/shop/sa/payments', '--json'])
     expect(json.code).toBe(0)
@@ -114,7 +114,7 @@ describe('meshguard CLI', () => {
   it('registers a reference-token client and a phantom-token gateway; the gateway swaps the opaque token for its JWT', async () => {
     const web = await meshguard(['client', 'create', ...state(), '--id', 'web', '--scope', 'orders.read', '--token-format', 'reference'])
     expect(web).toMatchObject({ code: 0, stderr: '' })
-    expect(web.stdout).toMatch(/^client web\n {2}scope: {2}orders\.read\n {2}grants: client_credentials\n {2}tokens: reference \(opaque tokens; the JWTs stay on the server\)\n {2}secret: /)
+    expect(web.stdout).toMatch(/^client web\n {2}type: {3}service\n {2}scope: {2}orders\.read\n {2}grants: client_credentials\n {2}tokens: reference \(opaque tokens; the JWTs stay on the server\)\n {2}secret: /)
     const webSecret = /secret: (\S+)/.exec(web.stdout)![1]!
 
     const gateway = await meshguard(['client', 'create', ...state(), '--id', 'edge-gateway', '--phantom-tokens', '--json'])
@@ -138,10 +138,48 @@ describe('meshguard CLI', () => {
     expect(verified.code).toBe(0)
 
     const lines = (await meshguard(['client', 'list', ...state()])).stdout.split('\n')
-    expect(lines).toContain('web\tclient_secret\tclient_credentials\torders.read\treference')
-    expect(lines).toContain('edge-gateway\tclient_secret\tclient_credentials\t\tjwt\tphantom-tokens')
+    expect(lines).toContain('web\tservice\tclient_secret\tclient_credentials\torders.read\treference')
+    expect(lines).toContain('edge-gateway\tservice\tclient_secret\tclient_credentials\t\tjwt\tphantom-tokens')
     const list = JSON.parse((await meshguard(['client', 'list', ...state(), '--json'])).stdout) as Array<Record<string, unknown>>
     expect(list.find((client) => client.client_id === 'web')).toMatchObject({ token_format: 'reference', phantom_tokens: false })
+  })
+
+  it('registers a spa client with its redirect URIs and no secret, and a native one as JSON', async () => {
+    const spa = await meshguard([
+      'client', 'create', ...state(), '--id', 'shop-spa', '--type', 'spa', '--scope', 'openid profile orders.read',
+      '--redirect-uri', 'https://shop.example.com/callback', '--redirect-uri', 'http://localhost:5173/callback',
+      '--post-logout-redirect-uri', 'https://shop.example.com/',
+    ])
+    expect(spa).toMatchObject({ code: 0, stderr: '' })
+    expect(spa.stdout).toBe(
+      [
+        'client shop-spa',
+        '  type:   spa',
+        '  scope:  openid profile orders.read',
+        '  grants: authorization_code refresh_token',
+        '  redirect URI: https://shop.example.com/callback',
+        '  redirect URI: http://localhost:5173/callback',
+        '  post-logout redirect URI: https://shop.example.com/',
+        '  no secret: a public client proves itself with PKCE (RFC 7636)',
+        '',
+      ].join('\n'),
+    )
+
+    const native = await meshguard(['client', 'create', ...state(), '--id', 'shop-app', '--type', 'native', '--scope', 'openid offline_access', '--redirect-uri', 'com.example.shop:/callback', '--redirect-uri', 'http://127.0.0.1/callback', '--json'])
+    expect(native.code).toBe(0)
+    const record = JSON.parse(native.stdout) as Record<string, unknown>
+    expect(record).not.toHaveProperty('client_secret')
+    expect(record).toMatchObject({ client_id: 'shop-app', type: 'native', auth: 'none', redirect_uris: ['com.example.shop:/callback', 'http://127.0.0.1/callback'], post_logout_redirect_uris: [] })
+
+    const lines = (await meshguard(['client', 'list', ...state()])).stdout.split('\n')
+    expect(lines).toContain('shop-spa\tspa\tnone\tauthorization_code,refresh_token\topenid profile orders.read\tjwt')
+    const list = JSON.parse((await meshguard(['client', 'list', ...state(), '--json'])).stdout) as Array<Record<string, unknown>>
+    expect(list.find((client) => client.client_id === 'shop-spa')).toMatchObject({
+      type: 'spa',
+      auth: 'none',
+      redirect_uris: ['https://shop.example.com/callback', 'http://localhost:5173/callback'],
+      post_logout_redirect_uris: ['https://shop.example.com/'],
+    })
   })
 
   it.each([
@@ -151,6 +189,10 @@ describe('meshguard CLI', () => {
     ['a scope no resource server defines', ['client', 'create', '--id', 'x', '--scope', 'nope.read'], /scopes not defined by any resource server: nope\.read/],
     ['a short secret', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--secret', 'hunter2'], /secret must be at least 32 characters/],
     ['an unknown grant', ['client', 'create', '--id', 'x', '--scope', 'orders.read', '--grant', 'password'], /grant "password" is not supported/],
+    ['an unknown client type', ['client', 'create', '--id', 'x', '--type', 'mobile', '--redirect-uri', 'https://x.example.com/cb'], 'client type "mobile" is not supported (supported: service, web, spa, native)'],
+    ['a secret for a spa client', ['client', 'create', '--id', 'x', '--type', 'spa', '--redirect-uri', 'https://x.example.com/cb', '--secret', 'x'.repeat(40)], 'a spa client is public (RFC 6749 §2.1): it takes no secret'],
+    ['a web client without a redirect URI', ['client', 'create', '--id', 'x', '--type', 'web'], 'a web client needs at least one redirect URI'],
+    ['a redirect URI for a service client', ['client', 'create', '--id', 'x', '--redirect-uri', 'https://x.example.com/cb'], 'a service client has no user to send back: it takes no redirect URIs'],
     ['a duplicate client', ['client', 'create', '--id', 'shop', '--scope', 'orders.read'], /shop/],
     ['a scope another resource server defines', ['resource', 'create', '--id', 'other', '--scope', 'orders.read'], /orders\.read/],
     ['deleting an unknown client', ['client', 'delete', '--id', 'ghost'], /no client "ghost"/],
@@ -160,6 +202,11 @@ describe('meshguard CLI', () => {
     expect(run.stderr).toMatch(/^meshguard: /)
     expect(run.stderr).toMatch(message)
     expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('refuses a wildcard redirect URI, naming the rule', async () => {
+    const run = await meshguard(['client', 'create', ...state(), '--id', 'x', '--type', 'spa', '--redirect-uri', 'https://*.example.com/callback'])
+    expect(run).toEqual({ code: 1, stdout: '', stderr: 'meshguard: redirect URI "https://*.example.com/callback" must not contain a wildcard "*" (RFC 9700 §4.1.3)\n' })
   })
 
   it('refuses to serve an http issuer that is not loopback', async () => {

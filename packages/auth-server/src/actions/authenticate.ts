@@ -1,17 +1,24 @@
 import { authenticateClient } from '../client-auth/authenticate-client.js'
 import type { AuthenticatedClient, ClientAuthRequest } from '../client-auth/context.js'
+import { isPublic } from '../authorize/authorization-request.js'
+import { InvalidClient } from '../errors.js'
 import { endpointUrl, mtlsEndpointUrl, type EndpointName, type ServerContext } from '../context.js'
 
 /** What the token, introspection and revocation endpoints are given of a request. */
 export type EndpointRequest = Omit<ClientAuthRequest, 'endpointUrl'>
 
-/** Client authentication as every endpoint performs it. */
-export function authenticate(ctx: ServerContext, endpoint: EndpointName, request: EndpointRequest): Promise<AuthenticatedClient> {
+/**
+ * Client authentication as every endpoint performs it. Public clients may use the token and
+ * revocation endpoints (RFC 7009 §2.1) but not introspection, which is for resource servers.
+ */
+export async function authenticate(ctx: ServerContext, endpoint: EndpointName, request: EndpointRequest): Promise<AuthenticatedClient> {
   const url = request.listener === 'mtls' ? mtlsEndpointUrl(ctx, endpoint) : undefined
-  return authenticateClient(
+  const authenticated = await authenticateClient(
     { ...request, endpointUrl: url ?? endpointUrl(ctx, endpoint) },
     { directory: ctx.directory, store: ctx.store, clock: ctx.clock, issuer: ctx.issuer, config: ctx.config },
   )
+  if (endpoint === 'introspection' && isPublic(authenticated.client)) throw new InvalidClient('public clients cannot introspect tokens')
+  return authenticated
 }
 
 /** For the audit of a request refused before its client was authenticated: who it claimed to be. */

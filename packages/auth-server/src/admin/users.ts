@@ -65,13 +65,15 @@ export async function changeUserPassword(store: Store, username: string, passwor
 }
 
 /**
- * Deletes a user and the failures counted against the account.
+ * Deletes a user with their sessions and consents and the failures counted against the
+ * account, and revokes their grants.
  *
+ * @param now when the user's grants and their access tokens are revoked.
  * @throws MeshguardError `ERR_STORE_NOT_FOUND` for an unknown user.
  */
-export async function deleteUser(store: Store, username: string): Promise<void> {
+export async function deleteUser(store: Store, username: string, now: number): Promise<void> {
   const canonical = canonicalUsername(username)
-  if (canonical === undefined || !(await store.deleteUser(canonical))) throw new MeshguardError('ERR_STORE_NOT_FOUND', `no user "${username}"`)
+  if (canonical === undefined || !(await store.deleteUser(canonical, now))) throw new MeshguardError('ERR_STORE_NOT_FOUND', `no user "${username}"`)
   await store.clearLoginFailures(accountKey(canonical))
 }
 

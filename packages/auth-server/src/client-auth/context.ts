@@ -48,7 +48,7 @@ export interface AuthenticatedClient {
 
 /** One client authentication method (OpenID Connect Core §9 and RFC 8705 §2 names). */
 export interface ClientAuthMethod {
-  readonly name: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth'
+  readonly name: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'none'
   /** Whether the request carries this method's credentials. */
   present(request: ClientAuthRequest): boolean
   authenticate(request: ClientAuthRequest, deps: ClientAuthDeps): Promise<AuthenticatedClient>

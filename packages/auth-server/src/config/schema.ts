@@ -137,6 +137,28 @@ export const authServerConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The security tier the server runs in. `high` requires PKCE of every client using the
+     * authorization code grant, confidential ones included; below it only public clients must.
+     */
+    tier: z.enum(['low', 'medium', 'high']).default('high'),
+    /** End users: authorization codes, sign-in sessions and the tokens issued for them. */
+    authorization: z
+      .object({
+        /** An authorization code must be redeemed within this (RFC 6749 §4.1.2: at most 10 minutes). */
+        codeTtlSec: seconds(10, 600).default(60),
+        /** How long a user has to sign in and consent once `/authorize` was called. */
+        interactionTtlSec: seconds(60, 3600).default(600),
+        /** A sign-in session's absolute lifetime; grants without `offline_access` end with it. */
+        sessionTtlSec: seconds(300, 30 * 86400).default(8 * 3600),
+        /** A refresh token unused for this long expires (sliding). */
+        refreshTokenIdleTtlSec: seconds(300, 365 * 86400).default(14 * 86400),
+        /** An `offline_access` grant's absolute lifetime: no refresh token outlives it. */
+        offlineGrantTtlSec: seconds(3600, 365 * 86400).default(30 * 86400),
+        idTokenTtlSec: seconds(60, 86400).default(3600),
+      })
+      .strict()
+      .prefault({}),
     clientAssertion: z
       .object({
         /** RFC 7523 §3: assertions must expire; this bounds how far ahead `exp` may be. */

@@ -7,7 +7,7 @@ import { openStore } from '../store/open-store.js'
 import type { ClientRecord, Store } from '../store/store.js'
 import { Directory } from './directory.js'
 
-const client = (id: string): ClientRecord => ({ id, secretHash: null, jwks: null, tlsClientAuthSanUri: null, grantTypes: ['client_credentials'], scopes: ['a.read'], mayAct: null, tokenFormat: 'jwt', phantomTokens: false, createdAt: 1 })
+const client = (id: string): ClientRecord => ({ id, type: 'service', redirectUris: [], postLogoutRedirectUris: [], secretHash: null, jwks: null, tlsClientAuthSanUri: null, grantTypes: ['client_credentials'], scopes: ['a.read'], mayAct: null, tokenFormat: 'jwt', phantomTokens: false, createdAt: 1 })
 
 describe('Directory', () => {
   let dataDir: string

@@ -6,11 +6,13 @@ import { revocationEndpoint } from '../actions/revocation.js'
 import { RevocationStream } from '../actions/revocation-stream.js'
 import type { EndpointRequest } from '../actions/authenticate.js'
 import { tokenEndpoint } from '../actions/token.js'
+import { userinfoEndpoint } from '../actions/userinfo.js'
 import type { Listener } from '../client-auth/context.js'
 import { endpointPaths, issuerPath, type ServerContext } from '../context.js'
 import { InvalidRequest } from '../errors.js'
 import { clientCertificate } from './client-certificate.js'
-import { oauthErrorHandler, sendOAuthError } from './error-handler.js'
+import { browserRoutes } from './browser-routes.js'
+import { oauthErrorHandler, sendBearerError, sendOAuthError } from './error-handler.js'
 import { FormParams } from './form-params.js'
 
 export interface AppOptions {
@@ -75,6 +77,16 @@ export function buildApp(ctx: ServerContext, options: AppOptions = { listener: '
         await revocationEndpoint(ctx, endpointRequest(request))
         return reply.header('cache-control', 'no-store').code(200).send()
       })
+      const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
+        try {
+          const claims = await userinfoEndpoint(ctx, { authorization: request.headers.authorization, clientCertificate: endpointRequest(request).clientCertificate })
+          return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(claims)
+        } catch (err) {
+          return sendBearerError(ctx.logger, err, request, reply)
+        }
+      }
+      oauth.get(endpointPaths.userinfo, userinfo)
+      oauth.post(endpointPaths.userinfo, userinfo)
       for (const path of [endpointPaths.token, endpointPaths.introspection, endpointPaths.revocation]) {
         oauth.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: postOnly })
       }
@@ -82,6 +94,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions = { listener: '
     },
     { prefix },
   )
+
+  void app.register(browserRoutes(ctx), { prefix })
 
   const metadata = (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=300').send(discoveryDocument(ctx))

@@ -34,3 +34,18 @@ export function oauthErrorHandler(logger: Logger, err: unknown, request: Fastify
   if (error.status >= 500) logger.error({ err, method: request.method, url: request.url }, 'request failed')
   return sendOAuthError(reply, error)
 }
+
+/**
+ * RFC 6750 §3 for a protected resource (`/userinfo`): the error in a `Bearer` challenge, with no
+ * error code when the request carried no token at all (§3.1).
+ */
+export function sendBearerError(logger: Logger, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = toOAuthError(err)
+  if (error.status >= 500) logger.error({ err, method: request.method, url: request.url }, 'request failed')
+  const challenge =
+    request.headers.authorization === undefined
+      ? 'Bearer realm="meshguard"'
+      : `Bearer realm="meshguard", error="${error.error}", error_description="${error.description.replace(/["\\]/g, '')}"`
+  reply.code(error.status).header('cache-control', 'no-store').header('pragma', 'no-cache').header('www-authenticate', challenge)
+  return reply.type('application/json').send(error.toJSON())
+}

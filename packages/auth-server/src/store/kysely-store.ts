@@ -2,6 +2,8 @@ import { sql } from 'kysely'
 import type { Kysely } from 'kysely'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../errors.js'
+import { conflictOr } from './conflict.js'
+import * as grantQueries from './grant-queries.js'
 import type { Database, StoreKind } from './migrations.js'
 import {
   fromAuditRow,
@@ -10,6 +12,7 @@ import {
   fromJoinTokenRow,
   fromLoginFailureRow,
   fromReferenceTokenRow,
+  fromRevocationRow,
   fromSigningKeyRow,
   fromUserRow,
   toAuditRow,
@@ -20,15 +23,24 @@ import {
   toSigningKeyRow,
   toUserRow,
 } from './rows.js'
+import * as sessionQueries from './session-queries.js'
 import type {
   AuditEvent,
+  AuthorizationCodeRecord,
   ClientRecord,
+  ConsentRecord,
+  GrantAccessToken,
+  GrantRecord,
+  InteractionRecord,
   KeyChanges,
   LoginFailureRecord,
   LoginFailureRule,
   ReferenceTokenRecord,
+  RefreshRotation,
+  RefreshTokenRecord,
   ResourceServerRecord,
   RevocationRecord,
+  SessionRecord,
   SigningKeyRecord,
   Store,
   UserRecord,
@@ -207,12 +219,7 @@ export class KyselyStore implements Store {
       .orderBy('revoked_at')
       .orderBy('jti')
       .execute()
-    return rows.map((row) => ({
-      jti: row.jti,
-      clientId: row.client_id,
-      expiresAt: Number(row.expires_at),
-      revokedAt: Number(row.revoked_at),
-    }))
+    return rows.map(fromRevocationRow)
   }
 
   async saveReferenceToken(record: ReferenceTokenRecord): Promise<void> {
@@ -270,9 +277,8 @@ export class KyselyStore implements Store {
     return result.numUpdatedRows > 0n
   }
 
-  async deleteUser(username: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('users').where('username', '=', username).executeTakeFirst()
-    return result.numDeletedRows > 0n
+  deleteUser(username: string, now: number): Promise<boolean> {
+    return grantQueries.deleteUser(this.#db, this.kind, username, now)
   }
 
   /**
@@ -318,6 +324,78 @@ export class KyselyStore implements Store {
     await this.#db.deleteFrom('login_failures').where('key', '=', key).execute()
   }
 
+  createInteraction(interaction: InteractionRecord): Promise<void> {
+    return sessionQueries.createInteraction(this.#db, interaction)
+  }
+
+  getInteraction(idHash: string, now: number): Promise<InteractionRecord | undefined> {
+    return sessionQueries.getInteraction(this.#db, idHash, now)
+  }
+
+  setInteractionUser(idHash: string, userId: string, authTime: number): Promise<boolean> {
+    return sessionQueries.setInteractionUser(this.#db, idHash, userId, authTime)
+  }
+
+  deleteInteraction(idHash: string): Promise<boolean> {
+    return sessionQueries.deleteInteraction(this.#db, idHash)
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return sessionQueries.createSession(this.#db, session)
+  }
+
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    return sessionQueries.getSession(this.#db, idHash, now)
+  }
+
+  deleteSession(idHash: string): Promise<boolean> {
+    return sessionQueries.deleteSession(this.#db, idHash)
+  }
+
+  getConsent(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
+    return sessionQueries.getConsent(this.#db, userId, clientId)
+  }
+
+  saveConsent(consent: ConsentRecord): Promise<void> {
+    return sessionQueries.saveConsent(this.#db, consent)
+  }
+
+  createGrantWithCode(grant: GrantRecord, code: AuthorizationCodeRecord): Promise<void> {
+    return grantQueries.createGrantWithCode(this.#db, grant, code)
+  }
+
+  getGrant(id: string): Promise<GrantRecord | undefined> {
+    return grantQueries.getGrant(this.#db, id)
+  }
+
+  listSessionGrants(sessionIdHash: string): Promise<string[]> {
+    return grantQueries.listSessionGrants(this.#db, sessionIdHash)
+  }
+
+  revokeGrant(grantId: string, now: number): Promise<RevocationRecord[]> {
+    return grantQueries.revokeGrant(this.#db, this.kind, grantId, now)
+  }
+
+  getAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
+    return grantQueries.getAuthorizationCode(this.#db, codeHash)
+  }
+
+  consumeAuthorizationCode(codeHash: string, now: number): Promise<boolean> {
+    return grantQueries.consumeAuthorizationCode(this.#db, codeHash, now)
+  }
+
+  recordGrantTokens(grantId: string, now: number, accessToken: GrantAccessToken, refreshToken: RefreshTokenRecord | undefined): Promise<boolean> {
+    return grantQueries.recordGrantTokens(this.#db, this.kind, grantId, now, accessToken, refreshToken)
+  }
+
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    return grantQueries.getRefreshToken(this.#db, tokenHash)
+  }
+
+  rotateRefreshToken(tokenHash: string, now: number, successor: RefreshTokenRecord, accessToken: GrantAccessToken): Promise<RefreshRotation> {
+    return grantQueries.rotateRefreshToken(this.#db, this.kind, tokenHash, now, successor, accessToken)
+  }
+
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     for (let start = 0; start < events.length; start += AUDIT_BATCH) {
       await this.#db
@@ -338,12 +416,18 @@ export class KyselyStore implements Store {
     return rows.map(fromAuditRow)
   }
 
-  /** Deletes revocations, reference tokens, assertion `jti`s, login failures and CA records whose expiry is before `now`. */
+  /**
+   * Deletes revocations, reference tokens, assertion `jti`s, login failures and CA records whose
+   * expiry is before `now`, and interactions, sessions, access-token records and grants (with
+   * their codes and refresh tokens) from their expiry on, when the store stops honouring them.
+   */
   async purgeExpired(now: number): Promise<void> {
     await this.#db.deleteFrom('revocations').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('reference_tokens').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute()
     await this.#db.deleteFrom('login_failures').where('expires_at', '<', now).execute()
+    await sessionQueries.purgeExpiredSessions(this.#db, now)
+    await grantQueries.purgeExpiredGrants(this.#db, now)
     await this.purgeExpiredCaRecords(now)
   }
 
@@ -431,14 +515,4 @@ export class KyselyStore implements Store {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-/** Turns a PostgreSQL (23505) or SQLite unique violation into `ERR_STORE_CONFLICT`. */
-function conflictOr(error: unknown, message: string): unknown {
-  if (!(error instanceof Error) || !('code' in error)) return error
-  const { code } = error
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new MeshguardError('ERR_STORE_CONFLICT', message)
-  }
-  return error
 }

@@ -4,7 +4,7 @@ import type { ColumnType, Generated, Kysely, Migration } from 'kysely'
 import type { IssuanceKind } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
 import type { TokenFormat } from '../tokens/token-format.js'
-import type { AuditDecision, SigningKeyState, Store } from './store.js'
+import type { AuditDecision, ClientType, SigningKeyState, Store } from './store.js'
 
 /** The SQL backends a {@link Store} can run on. */
 export type StoreKind = Store['kind']
@@ -33,6 +33,11 @@ export interface Database {
     token_format: TokenFormat
     /** 0 or 1: whether the client may use the phantom-token exchange. */
     phantom_tokens: number
+    client_type: ClientType
+    /** `string[]` */
+    redirect_uris: JsonText
+    /** `string[]` */
+    post_logout_redirect_uris: JsonText
   }
   resource_servers: { id: string; created_at: BigIntColumn }
   scopes: { scope: string; resource_server_id: string }
@@ -101,6 +106,66 @@ export interface Database {
     issued_at: BigIntColumn
     revoked_at: NullableBigIntColumn
     revocation_reason: string | null
+  }
+  interactions: {
+    id_hash: string
+    csrf_token: string
+    client_id: string
+    /** The authorization request, `Record<string, unknown>`. */
+    request: JsonText
+    user_id: string | null
+    auth_time: NullableBigIntColumn
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+  }
+  sessions: {
+    id_hash: string
+    user_id: string
+    auth_time: BigIntColumn
+    csrf_token: string
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+  }
+  consents: {
+    user_id: string
+    client_id: string
+    /** `string[]` */
+    scopes: JsonText
+    updated_at: BigIntColumn
+  }
+  grants: {
+    id: string
+    client_id: string
+    user_id: string
+    /** `string[]` */
+    scopes: JsonText
+    /** `string[]` */
+    audience: JsonText
+    session_id_hash: string | null
+    auth_time: BigIntColumn
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+    revoked_at: NullableBigIntColumn
+  }
+  grant_access_tokens: { grant_id: string; jti: string; expires_at: BigIntColumn }
+  authorization_codes: {
+    code_hash: string
+    grant_id: string
+    client_id: string
+    redirect_uri: string
+    code_challenge: string | null
+    nonce: string | null
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+    consumed_at: NullableBigIntColumn
+  }
+  refresh_tokens: {
+    token_hash: string
+    grant_id: string
+    client_id: string
+    created_at: BigIntColumn
+    expires_at: BigIntColumn
+    rotated_at: NullableBigIntColumn
   }
 }
 
@@ -323,6 +388,126 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
       async down(db: Kysely<unknown>) {
         await db.schema.dropTable('login_failures').execute()
         await db.schema.dropTable('users').execute()
+      },
+    },
+
+    '0006_end_user_grants': {
+      async up(db: Kysely<unknown>) {
+        // SQLite adds one column per statement.
+        await db.schema
+          .alterTable('clients')
+          .addColumn('client_type', 'text', (col) =>
+            col.notNull().defaultTo('service').check(sql`client_type in ('service', 'web', 'spa', 'native')`),
+          )
+          .execute()
+        await db.schema.alterTable('clients').addColumn('redirect_uris', 'text', (col) => col.notNull().defaultTo('[]')).execute()
+        await db.schema
+          .alterTable('clients')
+          .addColumn('post_logout_redirect_uris', 'text', (col) => col.notNull().defaultTo('[]'))
+          .execute()
+
+        await db.schema
+          .createTable('interactions')
+          .addColumn('id_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('csrf_token', 'text', (col) => col.notNull())
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('request', 'text', (col) => col.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('auth_time', 'bigint')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .execute()
+        await db.schema.createIndex('interactions_expires_at').on('interactions').column('expires_at').execute()
+
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('user_id', 'text', (col) => col.notNull())
+          .addColumn('auth_time', 'bigint', (col) => col.notNull())
+          .addColumn('csrf_token', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .execute()
+        await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute()
+        await db.schema.createIndex('sessions_user_id').on('sessions').column('user_id').execute()
+
+        await db.schema
+          .createTable('consents')
+          .addColumn('user_id', 'text', (col) => col.notNull())
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('scopes', 'text', (col) => col.notNull())
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .addPrimaryKeyConstraint('consents_pkey', ['user_id', 'client_id'])
+          .execute()
+
+        await db.schema
+          .createTable('grants')
+          .addColumn('id', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('user_id', 'text', (col) => col.notNull())
+          .addColumn('scopes', 'text', (col) => col.notNull())
+          .addColumn('audience', 'text', (col) => col.notNull())
+          .addColumn('session_id_hash', 'text')
+          .addColumn('auth_time', 'bigint', (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute()
+        await db.schema.createIndex('grants_expires_at').on('grants').column('expires_at').execute()
+        await db.schema.createIndex('grants_session_id_hash').on('grants').column('session_id_hash').execute()
+        await db.schema.createIndex('grants_user_id').on('grants').column('user_id').execute()
+
+        // A grant's tokens and code go with it: purging the grant deletes them.
+        await db.schema
+          .createTable('grant_access_tokens')
+          .addColumn('grant_id', 'text', (col) => col.notNull().references('grants.id').onDelete('cascade'))
+          .addColumn('jti', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addPrimaryKeyConstraint('grant_access_tokens_pkey', ['grant_id', 'jti'])
+          .execute()
+        await db.schema.createIndex('grant_access_tokens_expires_at').on('grant_access_tokens').column('expires_at').execute()
+
+        await db.schema
+          .createTable('authorization_codes')
+          .addColumn('code_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('grant_id', 'text', (col) => col.notNull().references('grants.id').onDelete('cascade'))
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('redirect_uri', 'text', (col) => col.notNull())
+          .addColumn('code_challenge', 'text')
+          .addColumn('nonce', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('consumed_at', 'bigint')
+          .execute()
+        await db.schema.createIndex('authorization_codes_grant_id').on('authorization_codes').column('grant_id').execute()
+
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('token_hash', 'text', (col) => col.primaryKey().notNull())
+          .addColumn('grant_id', 'text', (col) => col.notNull().references('grants.id').onDelete('cascade'))
+          .addColumn('client_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint', (col) => col.notNull())
+          .addColumn('rotated_at', 'bigint')
+          .execute()
+        await db.schema.createIndex('refresh_tokens_grant_id').on('refresh_tokens').column('grant_id').execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        for (const table of [
+          'refresh_tokens',
+          'authorization_codes',
+          'grant_access_tokens',
+          'grants',
+          'consents',
+          'sessions',
+          'interactions',
+        ]) {
+          await db.schema.dropTable(table).execute()
+        }
+        await db.schema.alterTable('clients').dropColumn('post_logout_redirect_uris').execute()
+        await db.schema.alterTable('clients').dropColumn('redirect_uris').execute()
+        await db.schema.alterTable('clients').dropColumn('client_type').execute()
       },
     },
   }

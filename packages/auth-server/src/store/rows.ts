@@ -2,7 +2,21 @@ import type { Insertable, Selectable } from 'kysely'
 import type { JWK } from 'jose'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import type { Database } from './migrations.js'
-import type { AuditEvent, ClientRecord, LoginFailureRecord, ReferenceTokenRecord, SigningKeyRecord, UserRecord } from './store.js'
+import type {
+  AuditEvent,
+  AuthorizationCodeRecord,
+  ClientRecord,
+  ConsentRecord,
+  GrantRecord,
+  InteractionRecord,
+  LoginFailureRecord,
+  ReferenceTokenRecord,
+  RefreshTokenRecord,
+  RevocationRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './store.js'
 
 // How each record maps to its table row and back: JSON as text, and times read back as
 // numbers whether the driver returns a number (SQLite) or a string (PostgreSQL `bigint`).
@@ -14,6 +28,9 @@ function optionalNumber(value: number | string | null): number | null {
 export function toClientRow(client: ClientRecord): Insertable<Database['clients']> {
   return {
     id: client.id,
+    client_type: client.type,
+    redirect_uris: JSON.stringify(client.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
     secret_hash: client.secretHash,
     jwks: client.jwks && JSON.stringify(client.jwks),
     grant_types: JSON.stringify(client.grantTypes),
@@ -29,6 +46,9 @@ export function toClientRow(client: ClientRecord): Insertable<Database['clients'
 export function fromClientRow(row: Selectable<Database['clients']>): ClientRecord {
   return {
     id: row.id,
+    type: row.client_type,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     secretHash: row.secret_hash,
     jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JWK[]),
     grantTypes: JSON.parse(row.grant_types) as string[],
@@ -38,6 +58,15 @@ export function fromClientRow(row: Selectable<Database['clients']>): ClientRecor
     tlsClientAuthSanUri: row.tls_client_auth_san_uri,
     tokenFormat: row.token_format,
     phantomTokens: row.phantom_tokens === 1,
+  }
+}
+
+export function fromRevocationRow(row: Selectable<Database['revocations']>): RevocationRecord {
+  return {
+    jti: row.jti,
+    clientId: row.client_id,
+    expiresAt: Number(row.expires_at),
+    revokedAt: Number(row.revoked_at),
   }
 }
 
@@ -193,5 +222,151 @@ export function fromLoginFailureRow(row: Selectable<Database['login_failures']>)
     windowStart: Number(row.window_start),
     lastFailureAt: Number(row.last_failure_at),
     lockedUntil: optionalNumber(row.locked_until),
+  }
+}
+
+export function toInteractionRow(interaction: InteractionRecord): Insertable<Database['interactions']> {
+  return {
+    id_hash: interaction.idHash,
+    csrf_token: interaction.csrfToken,
+    client_id: interaction.clientId,
+    request: JSON.stringify(interaction.request),
+    user_id: interaction.userId,
+    auth_time: interaction.authTime,
+    created_at: interaction.createdAt,
+    expires_at: interaction.expiresAt,
+  }
+}
+
+export function fromInteractionRow(row: Selectable<Database['interactions']>): InteractionRecord {
+  return {
+    idHash: row.id_hash,
+    csrfToken: row.csrf_token,
+    clientId: row.client_id,
+    request: JSON.parse(row.request) as Record<string, unknown>,
+    userId: row.user_id,
+    authTime: optionalNumber(row.auth_time),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  }
+}
+
+export function toSessionRow(session: SessionRecord): Insertable<Database['sessions']> {
+  return {
+    id_hash: session.idHash,
+    user_id: session.userId,
+    auth_time: session.authTime,
+    csrf_token: session.csrfToken,
+    created_at: session.createdAt,
+    expires_at: session.expiresAt,
+  }
+}
+
+export function fromSessionRow(row: Selectable<Database['sessions']>): SessionRecord {
+  return {
+    idHash: row.id_hash,
+    userId: row.user_id,
+    authTime: Number(row.auth_time),
+    csrfToken: row.csrf_token,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  }
+}
+
+export function toConsentRow(consent: ConsentRecord): Insertable<Database['consents']> {
+  return {
+    user_id: consent.userId,
+    client_id: consent.clientId,
+    scopes: JSON.stringify(consent.scopes),
+    updated_at: consent.updatedAt,
+  }
+}
+
+export function fromConsentRow(row: Selectable<Database['consents']>): ConsentRecord {
+  return {
+    userId: row.user_id,
+    clientId: row.client_id,
+    scopes: JSON.parse(row.scopes) as string[],
+    updatedAt: Number(row.updated_at),
+  }
+}
+
+export function toGrantRow(grant: GrantRecord): Insertable<Database['grants']> {
+  return {
+    id: grant.id,
+    client_id: grant.clientId,
+    user_id: grant.userId,
+    scopes: JSON.stringify(grant.scopes),
+    audience: JSON.stringify(grant.audience),
+    session_id_hash: grant.sessionIdHash,
+    auth_time: grant.authTime,
+    created_at: grant.createdAt,
+    expires_at: grant.expiresAt,
+    revoked_at: grant.revokedAt,
+  }
+}
+
+export function fromGrantRow(row: Selectable<Database['grants']>): GrantRecord {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scopes: JSON.parse(row.scopes) as string[],
+    audience: JSON.parse(row.audience) as string[],
+    sessionIdHash: row.session_id_hash,
+    authTime: Number(row.auth_time),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: optionalNumber(row.revoked_at),
+  }
+}
+
+export function toAuthorizationCodeRow(code: AuthorizationCodeRecord): Insertable<Database['authorization_codes']> {
+  return {
+    code_hash: code.codeHash,
+    grant_id: code.grantId,
+    client_id: code.clientId,
+    redirect_uri: code.redirectUri,
+    code_challenge: code.codeChallenge,
+    nonce: code.nonce,
+    created_at: code.createdAt,
+    expires_at: code.expiresAt,
+    consumed_at: code.consumedAt,
+  }
+}
+
+export function fromAuthorizationCodeRow(row: Selectable<Database['authorization_codes']>): AuthorizationCodeRecord {
+  return {
+    codeHash: row.code_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    nonce: row.nonce,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    consumedAt: optionalNumber(row.consumed_at),
+  }
+}
+
+export function toRefreshTokenRow(token: RefreshTokenRecord): Insertable<Database['refresh_tokens']> {
+  return {
+    token_hash: token.tokenHash,
+    grant_id: token.grantId,
+    client_id: token.clientId,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    rotated_at: token.rotatedAt,
+  }
+}
+
+export function fromRefreshTokenRow(row: Selectable<Database['refresh_tokens']>): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    rotatedAt: optionalNumber(row.rotated_at),
   }
 }

@@ -3,9 +3,22 @@ import type { CaStore } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
 import type { TokenFormat } from '../tokens/token-format.js'
 
+/**
+ * What kind of client it is. `service`: a workload acting for itself (client credentials, token
+ * exchange). `web`: a confidential server-side application with a user behind it. `spa` and
+ * `native`: public clients that cannot keep a secret, so they authenticate with nothing but
+ * PKCE (RFC 6749 §2.1, RFC 8252).
+ */
+export type ClientType = 'service' | 'web' | 'spa' | 'native'
+
 /** A registered OAuth client. */
 export interface ClientRecord {
   id: string
+  type: ClientType
+  /** Where authorization responses may go, compared exactly (RFC 6749 §3.1.2; RFC 8252 §7.3 for loopback). */
+  redirectUris: string[]
+  /** Where RP-initiated logout may send the browser afterwards (OpenID Connect RP-Initiated Logout §3). */
+  postLogoutRedirectUris: string[]
   /** `sha256$<salt>$<digest>`, see `crypto/client-secret.ts`; null for `private_key_jwt` and `tls_client_auth` clients. */
   secretHash: string | null
   /** Public keys for `private_key_jwt` (RFC 7523); null for other clients. */
@@ -130,6 +143,107 @@ export interface LoginFailureRule {
   retainSec: number
 }
 
+/**
+ * An authorization request held between `/authorize` and the redirect back to the client, while
+ * the user signs in and consents. The browser holds the id in a cookie; the store only its hash.
+ */
+export interface InteractionRecord {
+  /** SHA-256 of the interaction id, base64url. */
+  idHash: string
+  /** The synchronizer token every form of this interaction must send back. */
+  csrfToken: string
+  clientId: string
+  /** The validated authorization request (`authorize/authorization-request.ts`), as JSON. */
+  request: Record<string, unknown>
+  /** Set once the user signed in during this interaction. */
+  userId: string | null
+  authTime: number | null
+  createdAt: number
+  expiresAt: number
+}
+
+/** A signed-in browser. The cookie holds the session id; the store only its hash. */
+export interface SessionRecord {
+  /** SHA-256 of the session id, base64url. */
+  idHash: string
+  userId: string
+  /** When the user last entered their password (OpenID Connect `auth_time`). */
+  authTime: number
+  /** The synchronizer token of the logout form. */
+  csrfToken: string
+  createdAt: number
+  /** Absolute: the session ends then whatever happens. */
+  expiresAt: number
+}
+
+/** The scopes a user allowed a client; asking for a subset needs no new consent. */
+export interface ConsentRecord {
+  userId: string
+  clientId: string
+  scopes: string[]
+  updatedAt: number
+}
+
+/**
+ * What a user granted a client through one authorization: the code, the access tokens and the
+ * chain of refresh tokens it yields all belong to it, and revoking it revokes them all.
+ */
+export interface GrantRecord {
+  id: string
+  clientId: string
+  userId: string
+  /** Everything granted, OpenID Connect scopes included; a refresh may ask for less, never more. */
+  scopes: string[]
+  /** The audience of its access tokens: the resource servers of its scopes. */
+  audience: string[]
+  /** The session it was granted in, for an online grant (ended by logout); null with `offline_access`. */
+  sessionIdHash: string | null
+  authTime: number
+  createdAt: number
+  /** Absolute: no token of the grant outlives it. */
+  expiresAt: number
+  revokedAt: number | null
+}
+
+/** An authorization code (RFC 6749 §4.1.2), single-use; the store only its hash. */
+export interface AuthorizationCodeRecord {
+  /** SHA-256 of the code, base64url. */
+  codeHash: string
+  grantId: string
+  clientId: string
+  redirectUri: string
+  /** RFC 7636 S256 challenge; null only for a confidential client outside the high tier. */
+  codeChallenge: string | null
+  /** OpenID Connect `nonce`, repeated in the ID token. */
+  nonce: string | null
+  createdAt: number
+  expiresAt: number
+  /** Set by the first redemption. */
+  consumedAt: number | null
+}
+
+/** A refresh token (RFC 6749 §6); the store only its hash. Rotated on every use. */
+export interface RefreshTokenRecord {
+  /** SHA-256 of the token, base64url. */
+  tokenHash: string
+  grantId: string
+  clientId: string
+  createdAt: number
+  /** Sliding: `min(last use + idle lifetime, grant expiry)`. */
+  expiresAt: number
+  /** Set when it was exchanged for its successor; presenting it again is reuse. */
+  rotatedAt: number | null
+}
+
+/** An access token issued under a grant, remembered so revoking the grant revokes it. */
+export interface GrantAccessToken {
+  jti: string
+  expiresAt: number
+}
+
+/** The outcome of {@link Store.rotateRefreshToken}. */
+export type RefreshRotation = 'rotated' | 'reused' | 'grant_revoked'
+
 export type AuditDecision = 'allow' | 'deny'
 
 export interface AuditEvent {
@@ -192,19 +306,80 @@ export interface Store extends CaStore {
   listUsers(): Promise<UserRecord[]>
   /** @returns false when there was no such user. */
   updateUserPassword(username: string, passwordHash: string, updatedAt: number): Promise<boolean>
-  /** @returns false when there was no such user. */
-  deleteUser(username: string): Promise<boolean>
+  /** Deletes the user with their sessions and consents, and revokes their grants at `now` with their unexpired access tokens. @returns false when there was no such user. */
+  deleteUser(username: string, now: number): Promise<boolean>
 
   /** Counts one failure against `key` in a single atomic statement, so concurrent instances never lose a count. */
   recordLoginFailure(key: string, now: number, rule: LoginFailureRule): Promise<LoginFailureRecord>
   getLoginFailures(keys: readonly string[]): Promise<LoginFailureRecord[]>
   clearLoginFailures(key: string): Promise<void>
 
+  /** Fails with `ERR_STORE_CONFLICT` when the hash exists. */
+  createInteraction(interaction: InteractionRecord): Promise<void>
+  /** Undefined when unknown or expired (`now` past `expiresAt`). */
+  getInteraction(idHash: string, now: number): Promise<InteractionRecord | undefined>
+  /** Records who signed in. @returns false when the interaction is gone. */
+  setInteractionUser(idHash: string, userId: string, authTime: number): Promise<boolean>
+  /** Ends the interaction; only the caller that gets true may complete it. */
+  deleteInteraction(idHash: string): Promise<boolean>
+
+  /** Fails with `ERR_STORE_CONFLICT` when the hash exists. */
+  createSession(session: SessionRecord): Promise<void>
+  /** Undefined when unknown or expired. */
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined>
+  /** @returns false when there was no such session. */
+  deleteSession(idHash: string): Promise<boolean>
+
+  getConsent(userId: string, clientId: string): Promise<ConsentRecord | undefined>
+  /** Inserts or replaces the user's consent for the client. */
+  saveConsent(consent: ConsentRecord): Promise<void>
+
+  /** Stores a new grant and its authorization code together. */
+  createGrantWithCode(grant: GrantRecord, code: AuthorizationCodeRecord): Promise<void>
+  getGrant(id: string): Promise<GrantRecord | undefined>
+  /** Ids of the grants, revoked or not, made in a session. */
+  listSessionGrants(sessionIdHash: string): Promise<string[]>
+  /**
+   * In one transaction: marks the grant revoked and stores a revocation for each of its access
+   * tokens not yet expired. @returns the revocations newly stored, for announcing; none when the
+   * grant was already revoked or is unknown.
+   */
+  revokeGrant(grantId: string, now: number): Promise<RevocationRecord[]>
+
+  getAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined>
+  /** Marks the code used. @returns true for exactly one caller however many race. */
+  consumeAuthorizationCode(codeHash: string, now: number): Promise<boolean>
+  /**
+   * In one transaction, serialised with {@link revokeGrant} on the grant: records the access
+   * token issued for a grant and, when given, its first refresh token. @returns false, storing
+   * nothing, when the grant is revoked (a racing reuse of its code), unknown, or expired at `now`.
+   */
+  recordGrantTokens(grantId: string, now: number, accessToken: GrantAccessToken, refreshToken: RefreshTokenRecord | undefined): Promise<boolean>
+
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>
+  /**
+   * In one transaction, serialised with {@link revokeGrant} on the grant: marks the token rotated,
+   * stores its successor and records the new access token. `reused` when the token was already
+   * rotated (nothing is stored; the caller revokes the grant), `grant_revoked` when the grant is
+   * revoked, unknown or expired at `now`.
+   */
+  rotateRefreshToken(
+    tokenHash: string,
+    now: number,
+    successor: RefreshTokenRecord,
+    accessToken: GrantAccessToken,
+  ): Promise<RefreshRotation>
+
   appendAudit(events: readonly AuditEvent[]): Promise<void>
   /** Newest first. */
   listAudit(limit: number): Promise<AuditEvent[]>
 
-  /** Drops revocations, reference tokens, assertion `jti`s, login failures and CA records (see `purgeExpiredCaRecords`) past their expiry. */
+  /**
+   * Drops revocations, reference tokens, assertion `jti`s, login failures, interactions,
+   * sessions and CA records (see `purgeExpiredCaRecords`) past their expiry, and grants past
+   * theirs with their codes, refresh tokens and access-token records. Rotated refresh tokens and
+   * used codes stay as long as their grant, so a late reuse is still recognised.
+   */
   purgeExpired(now: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>

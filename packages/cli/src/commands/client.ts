@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
-import { registerClient, type ClientRecord, type TokenFormat } from '@meshguard/auth-server'
+import { registerClient, type ClientRecord, type ClientType, type TokenFormat } from '@meshguard/auth-server'
 import type { JWK } from 'jose'
 import { action, collect, nowSeconds, withStore, words, type StateOptions } from '../runtime.js'
 import { stateOptions } from './state-options.js'
 
 interface CreateOptions extends StateOptions {
   id: string
+  type: string
   scope?: string[]
   grant?: string[]
+  redirectUri?: string[]
+  postLogoutRedirectUri?: string[]
   secret?: string
   jwks?: string
   tlsClientAuth?: string
@@ -19,12 +22,19 @@ interface CreateOptions extends StateOptions {
 }
 
 export function clientCommand(): Command {
-  const client = new Command('client').description('register the clients (services, jobs) that obtain tokens')
+  const client = new Command('client').description('register the clients (services, jobs, applications users sign in to) that obtain tokens')
 
   stateOptions(client.command('create').description('register a client; prints its secret once, if it has one'))
     .requiredOption('--id <id>', 'client id')
-    .option('--scope <scopes...>', 'scopes it may request, space-separated or repeated')
-    .option('--grant <grant>', 'allowed grant type, repeatable (default client_credentials)', collect)
+    .option(
+      '--type <type>',
+      'service: a workload acting for itself; web: a server-side application users sign in to; spa, native: a browser or installed app, which keeps no secret and uses PKCE',
+      'service',
+    )
+    .option('--scope <scopes...>', 'scopes it may request, space-separated or repeated; web, spa and native clients may add openid, profile, email, offline_access')
+    .option('--grant <grant>', 'allowed grant type, repeatable (default client_credentials; authorization_code and refresh_token for web, spa, native)', collect)
+    .option('--redirect-uri <uri>', 'where authorization responses may go, compared exactly; repeatable, at least one for web, spa, native', collect)
+    .option('--post-logout-redirect-uri <uri>', 'where the browser may be sent after logout; repeatable', collect)
     .option('--secret <secret>', 'use this secret (at least 32 characters) instead of a generated one')
     .option('--jwks <file>', 'a JWKS file of public keys: the client authenticates with private_key_jwt')
     .option('--tls-client-auth <spiffe-id>', 'the workload\'s SPIFFE ID: the client authenticates with its certificate (RFC 8705 tls_client_auth) and gets certificate-bound tokens')
@@ -40,8 +50,12 @@ export function clientCommand(): Command {
             store,
             {
               id: options.id,
+              // registerClient refuses any other value, naming the supported ones.
+              type: options.type as ClientType,
               scopes: words(options.scope),
               grantTypes: options.grant,
+              redirectUris: options.redirectUri,
+              postLogoutRedirectUris: options.postLogoutRedirectUri,
               secret: options.secret,
               jwks,
               tlsClientAuthSanUri: options.tlsClientAuth,
@@ -58,10 +72,13 @@ export function clientCommand(): Command {
             JSON.stringify({
               client_id: record.id,
               client_secret: secret,
+              type: record.type,
               auth: authMethod(record),
               tls_client_auth_san_uri: record.tlsClientAuthSanUri ?? undefined,
               scope: record.scopes.join(' '),
               grant_types: record.grantTypes,
+              redirect_uris: record.redirectUris,
+              post_logout_redirect_uris: record.postLogoutRedirectUris,
               token_format: record.tokenFormat,
               phantom_tokens: record.phantomTokens,
             }),
@@ -69,11 +86,15 @@ export function clientCommand(): Command {
           return
         }
         console.log(`client ${record.id}`)
+        console.log(`  type:   ${record.type}`)
         console.log(`  scope:  ${record.scopes.join(' ') || '(none)'}`)
         console.log(`  grants: ${record.grantTypes.join(' ')}`)
+        for (const uri of record.redirectUris) console.log(`  redirect URI: ${uri}`)
+        for (const uri of record.postLogoutRedirectUris) console.log(`  post-logout redirect URI: ${uri}`)
         if (record.tokenFormat === 'reference') console.log('  tokens: reference (opaque tokens; the JWTs stay on the server)')
         if (record.phantomTokens) console.log('  phantom tokens: may exchange an active token for its JWT at introspection')
         if (secret !== undefined) console.log(`  secret: ${secret}\n(shown once: only its hash is stored)`)
+        else if (authMethod(record) === 'none') console.log('  no secret: a public client proves itself with PKCE (RFC 7636)')
         else if (record.tlsClientAuthSanUri !== null) console.log(`  authenticates with tls_client_auth: a certificate for ${record.tlsClientAuthSanUri}`)
         else console.log('  authenticates with private_key_jwt')
       }),
@@ -86,7 +107,7 @@ export function clientCommand(): Command {
         const list = (await withStore(options, (store) => store.listClients())).map(describe)
         if (options.json) console.log(JSON.stringify(list))
         else if (list.length === 0) console.log('no clients')
-        else for (const c of list) console.log([c.client_id, c.auth, c.grant_types.join(','), c.scope, c.token_format, ...(c.phantom_tokens ? ['phantom-tokens'] : [])].join('\t'))
+        else for (const c of list) console.log([c.client_id, c.type, c.auth, c.grant_types.join(','), c.scope, c.token_format, ...(c.phantom_tokens ? ['phantom-tokens'] : [])].join('\t'))
       }),
     )
 
@@ -101,19 +122,23 @@ export function clientCommand(): Command {
   return client
 }
 
-/** How the client authenticates; a secret client may use Basic or the body. */
-function authMethod(client: ClientRecord): 'private_key_jwt' | 'tls_client_auth' | 'client_secret' {
+/** How the client authenticates; a secret client may use Basic or the body; a public one (`none`) only PKCE. */
+function authMethod(client: ClientRecord): 'private_key_jwt' | 'tls_client_auth' | 'client_secret' | 'none' {
   if (client.jwks) return 'private_key_jwt'
   if (client.tlsClientAuthSanUri !== null) return 'tls_client_auth'
-  return 'client_secret'
+  if (client.secretHash !== null) return 'client_secret'
+  return 'none'
 }
 
 function describe(client: ClientRecord) {
   return {
     client_id: client.id,
+    type: client.type,
     auth: authMethod(client),
     tls_client_auth_san_uri: client.tlsClientAuthSanUri ?? undefined,
     grant_types: client.grantTypes,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
     scope: client.scopes.join(' '),
     may_act: client.mayAct ?? undefined,
     token_format: client.tokenFormat,

@@ -51,7 +51,7 @@ export function userCommand(): Command {
   stateOptions(user.command('delete').description('delete a user').argument('<username>'))
     .action(
       action(async (username: string, options: StateOptions) => {
-        await withStore(options, (store) => deleteUser(store, username))
+        await withStore(options, (store) => deleteUser(store, username, nowSeconds()))
         console.log(`deleted user ${username}`)
       }),
     )
