@@ -28,6 +28,8 @@ export interface ServerProcess<T = BenchTarget> {
   readonly target: T
   /** The child's {@link ServerUsage} now; subtract two samples to cost a run. */
   sample(): Promise<ServerUsage>
+  /** Sends the child a question its entry file answers (see {@link ServeBenchOptions.answer}) and resolves to the answer. */
+  ask<R>(question: object): Promise<R>
   /** Asks the server to close and waits for its process to exit. */
   stop(): Promise<void>
 }
@@ -46,6 +48,8 @@ export interface ServeBenchOptions {
   requests?: () => number
   /** Connections accepted so far. */
   connections?: () => number
+  /** Answers the parent's {@link ServerProcess.ask}, e.g. by minting single-use credentials for the next run. */
+  answer?: (question: unknown) => Promise<unknown>
 }
 
 interface ReadyMessage {
@@ -64,6 +68,14 @@ interface SampleMessage {
 interface UsageMessage extends ServerUsage {
   type: 'usage'
 }
+
+interface AskMessage {
+  type: 'ask'
+  id: number
+  question: object
+}
+
+type AnswerMessage = { type: 'answer'; id: number; answer: unknown } | { type: 'answer'; id: number; error: string }
 
 /** Kept so a server that fails can say why; its output is otherwise discarded. */
 const MAX_OUTPUT_CHARS = 16_384
@@ -113,6 +125,29 @@ export function startServerProcess<T = BenchTarget>(entry: URL, options: ServerP
     })
   }
 
+  const questions = new Map<number, { resolve: (answer: unknown) => void; reject: (err: Error) => void }>()
+  let lastQuestion = 0
+  child.on('message', (message: unknown) => {
+    if (!isMessage<AnswerMessage>(message, 'answer')) return
+    const waiter = questions.get(message.id)
+    questions.delete(message.id)
+    if ('error' in message) waiter?.reject(failure(`could not answer: ${message.error}`))
+    else waiter?.resolve(message.answer)
+  })
+  void exited.then((code) => {
+    for (const waiter of questions.values()) waiter.reject(failure(`exited with ${code ?? 'a signal'} before answering`))
+    questions.clear()
+  })
+  const ask = <R>(question: object): Promise<R> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(failure(`exited early (code ${child.exitCode ?? child.signalCode})`))
+    lastQuestion += 1
+    const id = lastQuestion
+    return new Promise<R>((resolve, reject) => {
+      questions.set(id, { resolve: resolve as (answer: unknown) => void, reject })
+      child.send({ type: 'ask', id, question } satisfies AskMessage)
+    })
+  }
+
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -121,7 +156,7 @@ export function startServerProcess<T = BenchTarget>(entry: URL, options: ServerP
     child.on('message', (message: unknown) => {
       if (!isMessage<ReadyMessage>(message, 'ready')) return
       clearTimeout(timer)
-      resolve({ target: message.target as T, sample, stop })
+      resolve({ target: message.target as T, sample, ask, stop })
     })
     void exited.then((code) => {
       clearTimeout(timer)
@@ -158,6 +193,14 @@ export function serveBench<T extends object = BenchTarget>(target: NoInfer<T>, c
     if (isMessage<SampleMessage>(message, 'sample')) {
       const { user, system } = process.cpuUsage()
       send({ type: 'usage', cpuMicros: user + system, requests: options.requests?.() ?? 0, connections: options.connections?.() ?? 0 } satisfies UsageMessage)
+    }
+    if (isMessage<AskMessage>(message, 'ask')) {
+      const { id, question } = message
+      const answering = options.answer?.(question) ?? Promise.reject(new Error('this server answers no questions'))
+      answering.then(
+        (answer) => send({ type: 'answer', id, answer } satisfies AnswerMessage),
+        (err: unknown) => send({ type: 'answer', id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies AnswerMessage),
+      )
     }
   })
   process.once('disconnect', shutDown)

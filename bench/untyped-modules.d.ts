@@ -16,6 +16,24 @@ declare module 'autocannon' {
     pipelining?: number
     /** Seconds before a request counts as timed out. */
     timeout?: number
+    /** Requests to send in all, spread over the connections; the run ends after them, whatever `duration` says. */
+    amount?: number
+    /** The requests each connection sends in turn, each built anew before it is sent when it has a `setupRequest`. */
+    requests?: RequestSpec[]
+  }
+
+  /** What `setupRequest` receives and returns: the request about to be built. */
+  export interface RequestParams {
+    method: string
+    path: string
+    headers: Record<string, string>
+    body?: string | Buffer | undefined
+  }
+
+  export interface RequestSpec {
+    setupRequest?: (request: RequestParams, context: object) => RequestParams
+    /** Called with every response to this request, its whole body as a string. */
+    onResponse?: (status: number, body: string, context: object, headers: Record<string, string | string[]>) => void
   }
 
   /** A histogram summary; latencies are in milliseconds. */
@@ -57,6 +75,37 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: Configuration)
     /** A request listener for `http.createServer`. */
     callback(): (request: IncomingMessage, response: ServerResponse) => void
+    readonly Client: { find(id: string): Promise<Client | undefined> }
+    readonly Grant: new (init: { accountId: string; clientId: string }) => Grant
+    readonly AuthorizationCode: new (init: AuthorizationCodeInit) => { save(): Promise<string> }
+  }
+
+  /** A registered client, as the provider's models take it. */
+  export interface Client {
+    readonly clientId: string
+    grantTypeAllowed(grantType: string): boolean
+  }
+
+  /** What a user granted a client (see the oidc-provider docs, "Grant"). */
+  export interface Grant {
+    addOIDCScope(scope: string): void
+    addResourceScope(resource: string, scope: string): void
+    /** Stores the grant; resolves to its id. */
+    save(): Promise<string>
+  }
+
+  /** The fields of an authorization code that the benchmark sets (the authorization endpoint sets the same ones). */
+  export interface AuthorizationCodeInit {
+    accountId: string
+    client: Client
+    grantId: string
+    scope: string
+    redirectUri: string
+    codeChallenge: string
+    codeChallengeMethod: 'S256'
+    authTime?: number
+    nonce?: string
+    resource?: string
   }
 
   export const errors: {
@@ -64,4 +113,23 @@ declare module 'oidc-provider' {
   }
 
   export default Provider
+}
+
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  /** oidc-provider's LRU, the store behind its in-memory adapter. */
+  export default class LRU {
+    constructor(options: { maxSize: number })
+    /** Entries held, at most `maxSize`. */
+    readonly size: number
+  }
+}
+
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  import type LRU from 'oidc-provider/lib/helpers/lru.js'
+
+  /** oidc-provider's in-memory adapter for one model, over the store it is given. */
+  export default class MemoryAdapter {
+    constructor(model: string, store?: LRU, clockTolerance?: number)
+    find(id: string): Promise<Record<string, unknown> | undefined>
+  }
 }
