@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { KyselyStore } from './kysely-store.js'
 import { migrateToLatest } from './migrations.js'
+import { withStatementCache } from './sqlite-statements.js'
 import type { Database } from './migrations.js'
 import type { Store } from './store.js'
 
@@ -49,7 +50,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   const sqlite = new BetterSqlite3(file, { timeout: 5000 })
   // Client secret hashes and sealed keys: readable by the owner only (WAL files inherit the mode).
   chmodSync(file, 0o600)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   try {
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('journal_mode = WAL')
