@@ -22,6 +22,8 @@ export const endpointPaths = {
   introspection: '/oauth2/introspect',
   revocation: '/oauth2/revoke',
   revocationEvents: '/oauth2/revocations/events',
+  /** Where services report the calls they allowed and refused (`actions/audit-ingest.ts`). */
+  auditEvents: '/audit/events',
   jwks: '/.well-known/jwks.json',
 } as const
 

@@ -78,7 +78,7 @@ function accessToken(jti: string, expiresAt = NOW + 300): GrantAccessToken {
 }
 
 function user(username: string): UserRecord {
-  return { id: `id-${username}`, username, passwordHash: 'scrypt$hash', name: null, email: null, createdAt: NOW, updatedAt: NOW }
+  return { id: `id-${username}`, username, passwordHash: 'scrypt$hash', name: null, email: null, createdAt: NOW, updatedAt: NOW, admin: false }
 }
 
 function conflict(fragment: string): unknown {

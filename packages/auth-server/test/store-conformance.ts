@@ -95,6 +95,7 @@ function user(username: string, overrides: Partial<UserRecord> = {}): UserRecord
     email: null,
     createdAt: NOW,
     updatedAt: NOW,
+    admin: false,
     ...overrides,
   }
 }
@@ -507,6 +508,15 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         expect(await store.listUsers()).toStrictEqual([alice, user('zoe')])
       })
 
+      it('round-trips the administrator flag, false unless set', async () => {
+        const root = user('root', { admin: true })
+        await store.createUser(root)
+        await store.createUser(user('alice'))
+        expect(await store.getUserByUsername('root')).toStrictEqual(root)
+        expect(await store.getUser('id-alice')).toMatchObject({ admin: false })
+        expect((await store.listUsers()).map((u) => [u.username, u.admin])).toStrictEqual([['alice', false], ['root', true]])
+      })
+
       it('rejects a duplicate username or id and keeps the first user', async () => {
         await store.createUser(user('alice'))
         await expect(store.createUser(user('alice', { id: 'other' }))).rejects.toEqual(conflict('"alice"'))
@@ -553,6 +563,20 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
       })
     })
 
+    describe('certificate listing', () => {
+      it('lists every recorded certificate, newest issued first, revoked ones included', async () => {
+        await store.recordCertificate(certificate('0a', { issuedAt: NOW - 10 }))
+        await store.recordCertificate(certificate('0b', { issuedAt: NOW, spiffeId: 'spiffe://mesh.internal/payments' }))
+        await store.recordCertificate(certificate('0c', { issuedAt: NOW - 5, kind: 'renewal' }))
+        await store.revokeCertificate('0a', NOW, 'keyCompromise')
+        expect(await store.listCertificates()).toStrictEqual([
+          certificate('0b', { issuedAt: NOW, spiffeId: 'spiffe://mesh.internal/payments' }),
+          certificate('0c', { issuedAt: NOW - 5, kind: 'renewal' }),
+          certificate('0a', { issuedAt: NOW - 10, revokedAt: NOW, revocationReason: 'keyCompromise' }),
+        ])
+      })
+    })
+
     describe('audit', () => {
       it('round-trips events with their delegation chain and details', async () => {
         const full: AuditEvent = {
@@ -576,6 +600,50 @@ export function storeConformance(name: string, open: () => Promise<Store>, reset
         const events = [3, 1, 2, 2].map((n, i) => ({ ts: n * 1000, type: `e${i}`, decision: 'allow' as const }))
         await store.appendAudit(events)
         expect((await store.listAudit(3)).map((e) => e.type)).toStrictEqual(['e0', 'e3', 'e2'])
+      })
+
+      describe('queryAudit', () => {
+        const call = (n: number, service: string, caller: string | undefined, decision: 'allow' | 'deny', reason?: string): AuditEvent => ({
+          ts: NOW * 1000 + n,
+          type: 'service.call',
+          decision,
+          ...(caller !== undefined && { clientId: caller }),
+          ...(reason !== undefined && { reason }),
+          details: { service, method: 'GET', path: `/p${n}`, reporter: service },
+        })
+        const events: AuditEvent[] = [
+          call(1, 'orders', 'gateway', 'allow'),
+          call(2, 'orders', 'cart', 'deny', 'insufficient_scope: orders:write'),
+          call(3, 'payments', 'orders', 'deny', 'ERR_CHAIN_REFUSED'),
+          call(4, 'payments', undefined, 'deny', 'ERR_TOKEN_MISSING'),
+          { ts: NOW * 1000 + 5, type: 'token.issued', decision: 'allow', clientId: 'orders', details: { scope: 'payments:write', note: 'service "orders"' } },
+          call(6, 'orders', 'gateway', 'allow', '100%_sure'),
+        ]
+        const paths = (found: AuditEvent[]) => found.map((e) => (e.details?.path as string | undefined) ?? e.type)
+
+        beforeEach(async () => {
+          await store.appendAudit(events)
+        })
+
+        it.each<[string, Parameters<Store['queryAudit']>[0], string[]]>([
+          ['no filter: everything, newest first', {}, ['/p6', 'token.issued', '/p4', '/p3', '/p2', '/p1']],
+          ['by type', { type: 'service.call' }, ['/p6', '/p4', '/p3', '/p2', '/p1']],
+          ['by service (details.service, never another detail)', { service: 'orders' }, ['/p6', '/p2', '/p1']],
+          ['by client', { clientId: 'orders' }, ['token.issued', '/p3']],
+          ['by decision', { decision: 'deny' }, ['/p4', '/p3', '/p2']],
+          ['by reason, a case-insensitive substring', { reason: 'scope' }, ['/p2']],
+          ['by reason, % and _ taken literally', { reason: '%_S' }, ['/p6']],
+          ['by reason, _ matching no other character (not "ers" of orders:write)', { reason: 'e_s' }, []],
+          ['by time, both bounds inclusive', { since: NOW * 1000 + 2, until: NOW * 1000 + 4 }, ['/p4', '/p3', '/p2']],
+          ['by every criterion at once', { type: 'service.call', service: 'payments', decision: 'deny', reason: 'chain', since: NOW * 1000 }, ['/p3']],
+          ['nothing when nothing matches', { service: 'nobody' }, []],
+        ])('%s', async (_, filter, expected) => {
+          expect(paths(await store.queryAudit(filter, 10))).toStrictEqual(expected)
+        })
+
+        it('honours the limit and round-trips the events', async () => {
+          expect(await store.queryAudit({ service: 'payments' }, 1)).toStrictEqual([events[3]])
+        })
       })
     })
 

@@ -48,6 +48,7 @@ describe('postgres store migrations', () => {
         { name: '0004_reference_tokens' },
         { name: '0005_users' },
         { name: '0006_end_user_grants' },
+        { name: '0007_user_admin' },
       ])
 
       const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url }) }) })

@@ -10,6 +10,7 @@ import { keysCommand } from './commands/keys.js'
 import { resourceCommand } from './commands/resource.js'
 import { tokenCommand } from './commands/token.js'
 import { upCommand } from './commands/up.js'
+import { demoCommand } from './commands/demo.js'
 import { userCommand } from './commands/user.js'
 
 const program = new Command('meshguard')
@@ -17,7 +18,7 @@ const program = new Command('meshguard')
   .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError()
 
-for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), userCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand(), gatewayCommand()]) {
+for (const command of [upCommand(), authServerCommand(), resourceCommand(), clientCommand(), userCommand(), keysCommand(), tokenCommand(), jwtCommand(), caCommand(), certCommand(), gatewayCommand(), demoCommand()]) {
   program.addCommand(command)
 }
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import express from 'express'
 import Fastify from 'fastify'
 import { TOKEN_EXCHANGE_GRANT, tokenTypes } from '@meshguard/auth-server'
-import { createVerifier, OpenApiRoutes, type RequestAuth, type Verifier } from '../src/index.js'
+import { createVerifier, OpenApiRoutes, type RequestAuth, type VerificationError, type Verifier } from '../src/index.js'
 import { meshguard } from '../src/adapters/express.js'
 import { meshguardFastify } from '../src/adapters/fastify.js'
 import { withMeshguard } from '../src/adapters/node-http.js'
@@ -53,7 +53,10 @@ const describeAuth = (auth: RequestAuth | null | undefined) => ({
   chain: auth?.caller?.chain,
 })
 
-type Adapter = (verifier: Verifier, routes: OpenApiRoutes) => Promise<{ base: string; close(): Promise<void> }>
+/** Each adapter is told every refusal; the suite checks what it was told. */
+type OnRefused = (err: VerificationError, request: { method?: string | undefined; url?: string | undefined }) => void
+
+type Adapter = (verifier: Verifier, routes: OpenApiRoutes, onRefused: OnRefused) => Promise<{ base: string; close(): Promise<void> }>
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => {
@@ -71,13 +74,13 @@ const listen = async (server: Server) => {
 }
 
 const adapters: Record<string, Adapter> = {
-  'node:http': (verifier, routes) =>
-    listen(createServer(withMeshguard({ verifier, routes }, (_req, res, auth) => {
+  'node:http': (verifier, routes, onRefused) =>
+    listen(createServer(withMeshguard({ verifier, routes, onRefused }, (_req, res, auth) => {
       res.setHeader('content-type', 'application/json').end(JSON.stringify(describeAuth(auth)))
     }))),
-  express: (verifier, routes) => {
+  express: (verifier, routes, onRefused) => {
     const app = express()
-    app.use(meshguard({ verifier, routes }))
+    app.use(meshguard({ verifier, routes, onRefused }))
     const answer = (req: express.Request, res: express.Response) => {
       res.json(describeAuth((req as unknown as { meshguard: RequestAuth }).meshguard))
     }
@@ -87,9 +90,9 @@ const adapters: Record<string, Adapter> = {
     app.get('/health', answer)
     return listen(createServer(app))
   },
-  fastify: async (verifier, routes) => {
+  fastify: async (verifier, routes, onRefused) => {
     const app = Fastify()
-    await app.register(meshguardFastify, { verifier, routes })
+    await app.register(meshguardFastify, { verifier, routes, onRefused })
     const answer = (req: { meshguard: RequestAuth | null }, reply: { send(body: unknown): unknown }) => {
       reply.send(describeAuth(req.meshguard))
     }
@@ -109,6 +112,7 @@ describe.each(Object.keys(adapters))('the %s adapter', (name) => {
   let service: { base: string; close(): Promise<void> }
   const tokens: Record<string, string> = {}
   const bearer = (token: string) => ['authorization', `Bearer ${token}`]
+  const refused: Array<{ code: string; method: string | undefined; url: string | undefined }> = []
 
   beforeAll(async () => {
     await auth.start()
@@ -130,7 +134,9 @@ describe.each(Object.keys(adapters))('the %s adapter', (name) => {
 
     verifier = createVerifier({ issuer: auth.issuer, audience: 'payment-service', jwksUri: `${auth.issuer}/.well-known/jwks.json` })
     await verifier.start()
-    service = await adapters[name]!(verifier, new OpenApiRoutes(spec))
+    service = await adapters[name]!(verifier, new OpenApiRoutes(spec), (err, request) => {
+      refused.push({ code: err.code, method: request.method, url: request.url })
+    })
   })
   afterAll(async () => {
     await service.close()
@@ -176,6 +182,13 @@ describe.each(Object.keys(adapters))('the %s adapter', (name) => {
     ['other case', 'GET', '/PAYMENTS', () => bearer(tokens.read!), 404, 'not_found', undefined],
     ['a route not in the spec', 'GET', '/admin', () => bearer(tokens.read!), 404, 'not_found', undefined],
   ]
+
+  it('tells onRefused of each refusal, with its code and the request, and nothing of what it lets through', async () => {
+    refused.length = 0
+    await send(service.base, 'GET', '/payments/7', bearer(tokens.read!))
+    await send(service.base, 'POST', '/payments?x=1', bearer(tokens.viaCart!))
+    expect(refused).toEqual([{ code: 'ERR_CHAIN_REFUSED', method: 'POST', url: '/payments?x=1' }])
+  })
 
   it.each(refusals)('refuses %s', async (_name, method, path, headers, status, error, challenge) => {
     const reply = await send(service.base, method, path, headers())

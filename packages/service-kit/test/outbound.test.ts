@@ -334,7 +334,7 @@ describe('the outbound client', () => {
         () => ({ caller: user, headers: { 'X-SCOPE-token': user } }),
         'headers must not set x-scope-token: the client sets it from caller, exchange, scopeToken or ownToken',
       ],
-      ['exchange without an audience', (b) => `${b}/payments`, () => ({ caller: user, exchange: { scope: 'payment.write' } }), 'audience must be a non-empty string'],
+      ['exchange without an audience', (b) => `${b}/payments`, () => ({ caller: user, exchange: { scope: 'payment.write' } }), 'audience must be a non-empty string or a non-empty list of them'],
       ['a scope with a quote', (b) => `${b}/payments`, () => ({ ownToken: { scope: 'payment"read' } }), 'scope must be one or more scope tokens of the characters RFC 6749 §3.3 allows'],
       ['an empty scope list', (b) => `${b}/payments`, () => ({ ownToken: { scope: [] } }), 'scope must be one or more scope tokens of the characters RFC 6749 §3.3 allows'],
       ['plain http to another host', () => 'http://payments.internal/payments', () => ({ ownToken: {} }), 'url must use https: plain http is only for loopback or a host in insecureHttpHosts'],

@@ -7,9 +7,16 @@ import { endpointUrl, mtlsEndpointUrl, type EndpointName, type ServerContext } f
 /** What the token, introspection and revocation endpoints are given of a request. */
 export type EndpointRequest = Omit<ClientAuthRequest, 'endpointUrl'>
 
+/** What a public client is refused, at the endpoints that are for services only. */
+const SERVICES_ONLY: Partial<Record<EndpointName, string>> = {
+  introspection: 'public clients cannot introspect tokens',
+  auditEvents: 'public clients cannot report service calls',
+}
+
 /**
  * Client authentication as every endpoint performs it. Public clients may use the token and
- * revocation endpoints (RFC 7009 §2.1) but not introspection, which is for resource servers.
+ * revocation endpoints (RFC 7009 §2.1) but not introspection, which is for resource servers,
+ * nor the audit ingest, which is for services.
  */
 export async function authenticate(ctx: ServerContext, endpoint: EndpointName, request: EndpointRequest): Promise<AuthenticatedClient> {
   const url = request.listener === 'mtls' ? mtlsEndpointUrl(ctx, endpoint) : undefined
@@ -17,7 +24,8 @@ export async function authenticate(ctx: ServerContext, endpoint: EndpointName, r
     { ...request, endpointUrl: url ?? endpointUrl(ctx, endpoint) },
     { directory: ctx.directory, store: ctx.store, clock: ctx.clock, issuer: ctx.issuer, config: ctx.config },
   )
-  if (endpoint === 'introspection' && isPublic(authenticated.client)) throw new InvalidClient('public clients cannot introspect tokens')
+  const refusal = SERVICES_ONLY[endpoint]
+  if (refusal !== undefined && isPublic(authenticated.client)) throw new InvalidClient(refusal)
   return authenticated
 }
 

@@ -2,7 +2,7 @@ import type { ServerContext } from '../context.js'
 import { OAuthError } from '../errors.js'
 
 export interface Refusal {
-  endpoint: 'token' | 'introspection' | 'revocation'
+  endpoint: 'token' | 'introspection' | 'revocation' | 'audit_events'
   /** The audit event type, e.g. `token.refused`. */
   type: string
   clientId?: string | undefined

@@ -12,6 +12,8 @@ export interface UserInput {
   password: string
   name?: string | undefined
   email?: string | undefined
+  /** Whether the user may sign in to the console and administer the server; default false. */
+  admin?: boolean | undefined
 }
 
 /** An e-mail address as far as a registration can tell: one `@`, no spaces, a dot in the domain. */
@@ -28,7 +30,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u
  * await registerUser(store, { username: 'alice', password, email: 'alice@example.com' }, now)
  * ```
  */
-export async function registerUser(store: Store, input: UserInput, now: number, params?: Readonly<ScryptParams>): Promise<UserRecord> {
+export async function registerUser(store: Pick<Store, 'createUser'>, input: UserInput, now: number, params?: Readonly<ScryptParams>): Promise<UserRecord> {
   const username = canonicalUsername(input.username)
   const problems: string[] = []
   if (username === undefined) problems.push(`username "${input.username}" must be 1-100 letters, digits or ._@+-`)
@@ -44,6 +46,7 @@ export async function registerUser(store: Store, input: UserInput, now: number, 
     email: input.email ?? null,
     createdAt: now,
     updatedAt: now,
+    admin: input.admin ?? false,
   }
   await store.createUser(user)
   return user

@@ -24,6 +24,7 @@ export class AuditLog {
   readonly #timer: NodeJS.Timeout
   #pending: AuditEvent[] = []
   #flushing: Promise<void> = Promise.resolve()
+  readonly #listeners = new Set<(event: AuditEvent) => void>()
 
   constructor(options: AuditLogOptions) {
     this.#store = options.store
@@ -37,6 +38,33 @@ export class AuditLog {
     this.#logger.info({ audit: event }, event.type)
     this.#pending.push(event)
     if (this.#pending.length >= this.#maxBatch) void this.flush()
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.#logger.error({ err }, 'an audit listener failed')
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` with each event recorded from now on, by this instance, synchronously: a
+   * listener must not block, and one that throws is logged and kept. Any number may subscribe.
+   *
+   * @returns a function that removes the listener.
+   * @example
+   * ```ts
+   * const unsubscribe = audit.onRecord((event) => stream.push(event))
+   * ```
+   */
+  onRecord(listener: (event: AuditEvent) => void): () => void {
+    const subscription = (event: AuditEvent) => {
+      listener(event)
+    }
+    this.#listeners.add(subscription)
+    return () => {
+      this.#listeners.delete(subscription)
+    }
   }
 
   /** Writes what is pending; resolves when it is in the store. A failed write is logged and retried. */

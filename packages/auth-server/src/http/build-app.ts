@@ -1,5 +1,6 @@
 import { TLSSocket } from 'node:tls'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify'
+import { AUDIT_INGEST_BODY_LIMIT, auditIngestEndpoint } from '../actions/audit-ingest.js'
 import { discoveryDocument } from '../actions/discovery.js'
 import { introspectionEndpoint } from '../actions/introspection.js'
 import { revocationEndpoint } from '../actions/revocation.js'
@@ -8,11 +9,12 @@ import type { EndpointRequest } from '../actions/authenticate.js'
 import { tokenEndpoint } from '../actions/token.js'
 import { userinfoEndpoint } from '../actions/userinfo.js'
 import type { Listener } from '../client-auth/context.js'
+import { consoleRoutes } from '../console/console-routes.js'
 import { endpointPaths, issuerPath, type ServerContext } from '../context.js'
 import { InvalidRequest } from '../errors.js'
 import { clientCertificate } from './client-certificate.js'
 import { browserRoutes } from './browser-routes.js'
-import { oauthErrorHandler, sendBearerError, sendOAuthError } from './error-handler.js'
+import { oauthErrorHandler, sendBearerError, sendOAuthError, toOAuthError } from './error-handler.js'
 import { FormParams } from './form-params.js'
 
 export interface AppOptions {
@@ -95,7 +97,40 @@ export function buildApp(ctx: ServerContext, options: AppOptions = { listener: '
     { prefix },
   )
 
+  void app.register(
+    (ingest, _options, done) => {
+      ingest.removeAllContentTypeParsers()
+      ingest.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: AUDIT_INGEST_BODY_LIMIT }, (_request, body, parsed) => {
+        parsed(null, body)
+      })
+      ingest.setErrorHandler((err, request, reply) => {
+        const code = (err as { code?: string }).code
+        const wrongType = code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_EMPTY_TYPE' || code === 'FST_ERR_CTP_INVALID_TYPE'
+        return oauthErrorHandler(ctx.logger, wrongType ? new InvalidRequest('content type must be application/json') : toOAuthError(err), request, reply)
+      })
+      ingest.post(endpointPaths.auditEvents, { bodyLimit: AUDIT_INGEST_BODY_LIMIT }, async (request, reply) => {
+        const { headers, raw } = request
+        const body = await auditIngestEndpoint(ctx, {
+          authorization: headers.authorization,
+          body: typeof request.body === 'string' ? request.body : '',
+          listener,
+          clientCertificate: listener === 'mtls' && raw.socket instanceof TLSSocket ? clientCertificate(raw.socket) : undefined,
+        })
+        return reply.code(202).header('cache-control', 'no-store').send(body)
+      })
+      ingest.route({
+        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        url: endpointPaths.auditEvents,
+        handler: (_request, reply) => sendOAuthError(reply.header('allow', 'POST'), new InvalidRequest('this endpoint accepts only POST', 405)),
+      })
+      done()
+    },
+    { prefix },
+  )
+
   void app.register(browserRoutes(ctx), { prefix })
+  // For the browsers of administrators, who reach the plain listener: never on the mutual-TLS one.
+  if (listener === 'plain') void app.register(consoleRoutes(ctx), { prefix })
 
   const metadata = (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=300').send(discoveryDocument(ctx))

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { CertificateRecord, JoinTokenRecord } from '@meshguard/pki'
 import { MeshguardError } from '../errors.js'
 import { conflictOr } from './conflict.js'
+import * as auditQueries from './audit-queries.js'
 import * as grantQueries from './grant-queries.js'
 import type { Database, StoreKind } from './migrations.js'
 import {
@@ -26,6 +27,7 @@ import {
 import * as sessionQueries from './session-queries.js'
 import type {
   AuditEvent,
+  AuditFilter,
   AuthorizationCodeRecord,
   ClientRecord,
   ConsentRecord,
@@ -416,6 +418,10 @@ export class KyselyStore implements Store {
     return rows.map(fromAuditRow)
   }
 
+  queryAudit(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
+    return auditQueries.queryAudit(this.#db, this.kind, filter, limit)
+  }
+
   /**
    * Deletes revocations, reference tokens, assertion `jti`s, login failures and CA records whose
    * expiry is before `now`, and interactions, sessions, access-token records and grants (with
@@ -482,6 +488,11 @@ export class KyselyStore implements Store {
       .where('revoked_at', 'is', null)
       .executeTakeFirst()
     return result.numUpdatedRows > 0n
+  }
+
+  async listCertificates(): Promise<CertificateRecord[]> {
+    const rows = await this.#db.selectFrom('ca_certificates').selectAll().orderBy('issued_at', 'desc').orderBy('serial_number').execute()
+    return rows.map(fromCertificateRow)
   }
 
   /** Certificates revoked and with `notAfter >= now` (RFC 5280 §4.1.2.5: inclusive), oldest revocation first. */

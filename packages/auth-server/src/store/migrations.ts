@@ -77,6 +77,8 @@ export interface Database {
     email: string | null
     created_at: BigIntColumn
     updated_at: BigIntColumn
+    /** 0 or 1: whether the user may sign in to the console. */
+    admin: number
   }
   login_failures: {
     /** `account:<username>` or `ip:<address>`. */
@@ -508,6 +510,19 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.alterTable('clients').dropColumn('post_logout_redirect_uris').execute()
         await db.schema.alterTable('clients').dropColumn('redirect_uris').execute()
         await db.schema.alterTable('clients').dropColumn('client_type').execute()
+      },
+    },
+
+    '0007_user_admin': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('users')
+          .addColumn('admin', 'integer', (col) => col.notNull().defaultTo(0).check(sql`admin in (0, 1)`))
+          .execute()
+      },
+
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('users').dropColumn('admin').execute()
       },
     },
   }

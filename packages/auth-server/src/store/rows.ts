@@ -200,6 +200,7 @@ export function toUserRow(user: UserRecord): Insertable<Database['users']> {
     email: user.email,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
+    admin: user.admin ? 1 : 0,
   }
 }
 
@@ -212,6 +213,7 @@ export function fromUserRow(row: Selectable<Database['users']>): UserRecord {
     email: row.email,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    admin: row.admin === 1,
   }
 }
 

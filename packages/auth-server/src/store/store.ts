@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import type { CaStore } from '@meshguard/pki'
+import type { CaStore, CertificateRecord } from '@meshguard/pki'
 import type { SigningAlgorithm } from '@meshguard/token'
 import type { TokenFormat } from '../tokens/token-format.js'
 
@@ -116,6 +116,8 @@ export interface UserRecord {
   email: string | null
   createdAt: number
   updatedAt: number
+  /** Whether the user may sign in to the console and administer the server. */
+  admin: boolean
 }
 
 /**
@@ -261,6 +263,22 @@ export interface AuditEvent {
 }
 
 /**
+ * What {@link Store.queryAudit} selects; every criterion given must hold. Times in milliseconds,
+ * both bounds inclusive.
+ */
+export interface AuditFilter {
+  type?: string | undefined
+  decision?: AuditDecision | undefined
+  clientId?: string | undefined
+  /** `details.service`: the service a `service.call` event was reported by. */
+  service?: string | undefined
+  /** A case-insensitive substring of `reason` (ASCII case folding). */
+  reason?: string | undefined
+  since?: number | undefined
+  until?: number | undefined
+}
+
+/**
  * Everything the authorization server keeps, the certificate authority's state included.
  * Times are seconds since the epoch unless named otherwise. Each backend passes
  * `test/store-conformance.ts`.
@@ -373,6 +391,11 @@ export interface Store extends CaStore {
   appendAudit(events: readonly AuditEvent[]): Promise<void>
   /** Newest first. */
   listAudit(limit: number): Promise<AuditEvent[]>
+  /** The events that match `filter`, newest first (the later-stored first at equal times), at most `limit`. */
+  queryAudit(filter: AuditFilter, limit: number): Promise<AuditEvent[]>
+
+  /** Every certificate the CA recorded and has not purged, newest issued first. */
+  listCertificates(): Promise<CertificateRecord[]>
 
   /**
    * Drops revocations, reference tokens, assertion `jti`s, login failures, interactions,

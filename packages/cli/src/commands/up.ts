@@ -1,67 +1,45 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { Command } from 'commander'
-import { registerClient, registerResourceServer, TOKEN_EXCHANGE_GRANT, type Store } from '@meshguard/auth-server'
-import { action, nowSeconds } from '../runtime.js'
-import { startServer, stopOnSignal } from './auth-server.js'
-
-const DEMO_FILE = 'demo-client.json'
+import { Command, Option } from 'commander'
+import { action } from '../runtime.js'
+import { startMesh, summary } from '../up/start-mesh.js'
+import type { Tier } from '../up/mesh-layout.js'
 
 interface UpOptions {
   dataDir: string
   portBase: string
-}
-
-interface DemoClient {
-  client_id: string
-  client_secret: string
+  tier: Tier
+  verbose?: boolean
 }
 
 /**
- * `meshguard up`: the demo on embedded defaults. For now the authorization server with a demo
- * API and a demo client; a second start reuses the data directory.
+ * `meshguard up`: the whole secured demo mesh on this machine with embedded defaults (SQLite, a
+ * local CA in the data directory). A second start reuses the data directory. Ctrl-C or SIGTERM
+ * stops everything; a child that crashes is reported and restarted.
  */
 export function upCommand(): Command {
   return new Command('up')
-    .description('run a secured demo on this machine with embedded defaults (SQLite, generated keys)')
+    .description('run the secured demo mesh on this machine: authorization server, CA, gateway, HTTP and gRPC services')
     .option('--data-dir <dir>', 'data directory, reused on the next start', '.meshguard')
-    .option('--port-base <n>', 'the authorization server listens on this port', '4000')
+    .option('--port-base <n>', 'every listener at this port plus its offset (see docs/demo.md)', '4000')
+    .addOption(new Option('--tier <tier>', 'security tier').choices(['low', 'medium', 'high']).default('high'))
+    .option('--verbose', "print the children's log lines")
     .action(
       action(async (options: UpOptions) => {
-        const server = await startServer({ dataDir: options.dataDir, port: options.portBase })
-        const demo = await seedDemo(server.context.store, options.dataDir)
-        const issuer = server.context.issuer
-        process.stdout.write(
-          [
-            '',
-            `Meshguard authorization server: ${issuer}`,
-            `  discovery: ${issuer}/.well-known/openid-configuration`,
-            `  demo client: ${demo.client_id} (secret in ${join(options.dataDir, DEMO_FILE)})`,
-            '',
-            'Get a token:',
-            `  MESHGUARD_CLIENT_SECRET=${demo.client_secret} npx meshguard token --client ${demo.client_id} --issuer ${issuer}`,
-            '',
-          ].join('\n'),
-        )
-        stopOnSignal(server)
+        const portBase = Number(options.portBase)
+        if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_000) throw new Error('--port-base must be an integer from 1024 to 65000')
+        const log = (line: string) => {
+          if (options.verbose || line.startsWith('meshguard')) process.stderr.write(`${line}\n`)
+        }
+        const mesh = await startMesh({ dataDir: options.dataDir, portBase, tier: options.tier, log })
+        process.stdout.write(summary(mesh.demo, mesh.layout.files.demo))
+        const stop = (signal: NodeJS.Signals) => {
+          process.stderr.write(`meshguard up: ${signal}, stopping the mesh\n`)
+          mesh.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          )
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
       }),
     )
-}
-
-async function seedDemo(store: Store, dataDir: string): Promise<DemoClient> {
-  const file = join(dataDir, DEMO_FILE)
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoClient
-  const now = nowSeconds()
-  if (!(await store.listResourceServers()).some((resource) => resource.id === 'demo-api')) {
-    await registerResourceServer(store, { id: 'demo-api', scopes: ['demo.read', 'demo.write'] }, now)
-  }
-  if (await store.getClient('demo-client')) await store.deleteClient('demo-client')
-  const { secret } = await registerClient(
-    store,
-    { id: 'demo-client', scopes: ['demo.read', 'demo.write'], grantTypes: ['client_credentials', TOKEN_EXCHANGE_GRANT] },
-    now,
-  )
-  const demo = { client_id: 'demo-client', client_secret: secret! }
-  writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 })
-  return demo
 }

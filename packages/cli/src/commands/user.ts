@@ -15,6 +15,7 @@ interface CreateOptions extends PasswordOptions {
   username: string
   name?: string
   email?: string
+  admin?: boolean
   json?: boolean
 }
 
@@ -25,15 +26,16 @@ export function userCommand(): Command {
     .requiredOption('--username <username>', 'the sign-in name (stored in lower case, NFKC)')
     .option('--name <name>', 'full name (OpenID Connect claim "name")')
     .option('--email <email>', 'e-mail address (OpenID Connect claim "email")')
+    .option('--admin', 'let the user sign in to the console and administer the server')
     .option('--json', 'print the user as JSON')
     .action(
       action(async (options: CreateOptions) => {
         const password = await readPassword(options)
         const record = await withStore(options, (store) =>
-          registerUser(store, { username: options.username, password, name: options.name, email: options.email }, nowSeconds()),
+          registerUser(store, { username: options.username, password, name: options.name, email: options.email, admin: options.admin }, nowSeconds()),
         )
         if (options.json) console.log(JSON.stringify(describe(record)))
-        else console.log(`created user ${record.username} (subject ${record.id})`)
+        else console.log(`created ${record.admin ? 'administrator' : 'user'} ${record.username} (subject ${record.id})`)
       }),
     )
 
@@ -44,7 +46,7 @@ export function userCommand(): Command {
         const list = (await withStore(options, (store) => store.listUsers())).map(describe)
         if (options.json) console.log(JSON.stringify(list))
         else if (list.length === 0) console.log('no users')
-        else for (const u of list) console.log([u.username, u.sub, u.name ?? '-', u.email ?? '-'].join('\t'))
+        else for (const u of list) console.log([u.username, u.sub, u.name ?? '-', u.email ?? '-', ...(u.admin ? ['admin'] : [])].join('\t'))
       }),
     )
 
@@ -85,6 +87,7 @@ function describe(user: UserRecord) {
     sub: user.id,
     name: user.name ?? undefined,
     email: user.email ?? undefined,
+    admin: user.admin,
     created_at: new Date(user.createdAt * 1000).toISOString(),
     updated_at: new Date(user.updatedAt * 1000).toISOString(),
   }

@@ -2,13 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
 import { connectionSocket } from '../authorization/certificate-binding.js'
-import { refuse } from './refuse.js'
-
-export interface ConnectOptions extends AuthorizeOptions {
-  onError?: (err: Error) => void
-}
+import { refuse, type AdapterHooks } from './refuse.js'
 
 type ConnectRequest = IncomingMessage & { originalUrl?: string; meshguard?: RequestAuth }
+
+export interface ConnectOptions extends AuthorizeOptions, AdapterHooks<ConnectRequest> {}
 
 /**
  * Express or Connect middleware. Mount it before every route; the result is on `req.meshguard`.
@@ -28,7 +26,7 @@ export function meshguard(options: ConnectOptions): (request: ConnectRequest, re
         next()
       },
       (err) => {
-        refuse(response, err, options.onError)
+        refuse(response, err, options, request)
       },
     )
   }

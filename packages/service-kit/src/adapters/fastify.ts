@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
 import { connectionSocket } from '../authorization/certificate-binding.js'
-import { refuse } from './refuse.js'
+import { refuse, type AdapterHooks } from './refuse.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,16 +10,14 @@ declare module 'fastify' {
   }
 }
 
-export interface FastifyMeshguardOptions extends AuthorizeOptions {
-  onError?: (err: Error) => void
-}
+export interface FastifyMeshguardOptions extends AuthorizeOptions, AdapterHooks<FastifyRequest> {}
 
 /**
  * Fastify plugin: every request is authorised in `onRequest`, before routing work, on the raw
  * URL. The result is on `request.meshguard`. Applies to the whole instance it is registered on.
  *
  * @example
- * await app.register(meshguardFastify, { routes, verifier })
+ * await app.register(meshguardFastify, { routes, verifier, onRefused: (err, request) => log.info({ code: err.code, url: request.url }, 'refused') })
  */
 export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguardOptions, done: (err?: Error) => void): void {
   app.decorateRequest('meshguard', null)
@@ -36,7 +34,7 @@ export function meshguardFastify(app: FastifyInstance, options: FastifyMeshguard
       },
       (err) => {
         reply.hijack()
-        refuse(reply.raw, err, options.onError)
+        refuse(reply.raw, err, options, request)
       },
     )
   })

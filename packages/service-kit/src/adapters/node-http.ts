@@ -2,11 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthorizeOptions, RequestAuth } from '../authorization/authorize-request.js'
 import { authorizeThen } from './authorize-then.js'
 import { connectionSocket } from '../authorization/certificate-binding.js'
-import { refuse } from './refuse.js'
+import { refuse, type AdapterHooks } from './refuse.js'
 
-export interface NodeHttpOptions extends AuthorizeOptions {
-  onError?: (err: Error) => void
-}
+export interface NodeHttpOptions extends AuthorizeOptions, AdapterHooks<IncomingMessage> {}
 
 /**
  * Wraps a plain `node:http` handler: it runs only for requests that pass, with what was learnt.
@@ -38,7 +36,7 @@ export function withMeshguard(
         }
       },
       (err) => {
-        refuse(response, err, options.onError)
+        refuse(response, err, options, request)
       },
     )
   }

@@ -128,14 +128,21 @@ function conclude<Operation extends OperationPolicy>(
   if (!bindingHolds(caller, peerThumbprint)) {
     throw new VerificationError('ERR_TOKEN_BINDING', 'the token is bound to a client certificate this connection does not present')
   }
-  // A scope token bound to another certificate is ignored, like any scope token that fails.
-  const scopeToken = presentedScopeToken !== undefined && bindingHolds(presentedScopeToken, peerThumbprint) ? presentedScopeToken : undefined
-  const grantedBy = decideScopes(operation.alternatives, caller, scopeToken)
+  // A scope token bound to another certificate, or addressed to another service, is ignored like any scope token that fails.
+  const scopeToken =
+    presentedScopeToken !== undefined && !presentedScopeToken.forwarded && bindingHolds(presentedScopeToken, peerThumbprint) ? presentedScopeToken : undefined
+  // Seed 004: a caller's token addressed upstream proves who the caller is, never what it may do here.
+  if (caller.forwarded && scopeToken === undefined) {
+    throw new VerificationError('ERR_TOKEN_AUDIENCE', 'the token is addressed to another service and came without an X-Scope-Token for this one')
+  }
+  const grantedBy = decideScopes(operation.alternatives, caller.forwarded ? NO_SCOPES : caller, scopeToken)
   if (operation.chain !== undefined && !sameChain(operation.chain, caller.chain)) {
     throw new VerificationError('ERR_CHAIN_REFUSED', `this operation accepts only calls through ${operation.chain.join(' acting for ')}`)
   }
   return { operation, caller, callerToken, scopeToken, grantedBy }
 }
+
+const NO_SCOPES: Pick<VerifiedToken, 'scopes'> = { scopes: new Set() }
 
 const SCHEME = 'bearer'
 

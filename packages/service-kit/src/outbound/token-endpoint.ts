@@ -7,15 +7,27 @@ export interface TokenEndpointOptions {
   /** The issuer's token endpoint: https, or http to loopback or a host in `insecureHttpHosts`. */
   tokenEndpoint: string | URL
   clientId: string
-  /** Sent with `client_secret_basic` (RFC 6749 §2.3.1). */
-  clientSecret: string
-  /** The undici dispatcher for every request, e.g. an `Agent` presenting a client certificate. Default: undici's global one. */
+  /**
+   * How the client authenticates. `client_secret_basic` (default, RFC 6749 §2.3.1): `clientSecret`
+   * in HTTP Basic. `tls_client_auth` (RFC 8705 §2.1): the workload certificate the `dispatcher`
+   * presents (e.g. `createMtlsAgent`) at the server's mutual-TLS token endpoint, with `client_id`
+   * in the form and no secret; the tokens issued are then bound to that certificate (§3).
+   */
+  clientAuthentication?: ClientAuthentication | undefined
+  /** For `client_secret_basic`, and only for it. */
+  clientSecret?: string | undefined
+  /** The undici dispatcher for every request, e.g. an `Agent` presenting a client certificate. Default: undici's global one; `tls_client_auth` requires one. */
   dispatcher?: Dispatcher | undefined
   /** Per token request, headers and body together; default 5,000. */
   timeoutMs?: number | undefined
   /** Hosts, besides loopback, that tokens and the secret may reach over plain http (a sidecar adding mutual TLS). Default none. */
   insecureHttpHosts?: readonly string[] | undefined
 }
+
+/** The client authentication methods (RFC 8414 `token_endpoint_auth_methods_supported` names) the outbound client can use. */
+export type ClientAuthentication = 'client_secret_basic' | 'tls_client_auth'
+
+const CLIENT_AUTHENTICATIONS: readonly unknown[] = ['client_secret_basic', 'tls_client_auth'] satisfies ClientAuthentication[]
 
 /** A token as the endpoint issued it (RFC 6749 §5.1). */
 export interface IssuedToken {
@@ -39,19 +51,34 @@ export class TokenEndpoint {
   readonly url: URL
   readonly dispatcher: Dispatcher | undefined
   readonly insecureHttpHosts: readonly string[]
-  readonly #authorization: string
+  /** The `Authorization` header of `client_secret_basic`; undefined for `tls_client_auth`. */
+  readonly #authorization: string | undefined
+  /** The form parameters that authenticate the client: `client_id` for `tls_client_auth` (RFC 8705 §2). */
+  readonly #clientParams: Readonly<Record<string, string>>
   readonly #timeoutMs: number
 
   /** @throws TypeError naming the option that is not acceptable. */
   constructor(options: TokenEndpointOptions) {
-    const { clientId, clientSecret, dispatcher } = options
+    const { clientId, clientSecret, dispatcher, clientAuthentication = 'client_secret_basic' } = options
     this.insecureHttpHosts = checkInsecureHttpHosts(options.insecureHttpHosts)
     this.url = secureUrl('tokenEndpoint', options.tokenEndpoint, this.insecureHttpHosts)
     if (this.url.hash !== '') throw new TypeError('tokenEndpoint must not have a fragment (RFC 6749 §3.2)')
     if (typeof clientId !== 'string' || clientId === '') throw new TypeError('clientId must be a non-empty string')
-    if (typeof clientSecret !== 'string' || clientSecret === '') throw new TypeError('clientSecret must be a non-empty string')
     if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher> | null)?.dispatch !== 'function') {
       throw new TypeError('dispatcher must be an undici Dispatcher')
+    }
+    if (!CLIENT_AUTHENTICATIONS.includes(clientAuthentication)) throw new TypeError("clientAuthentication must be 'client_secret_basic' or 'tls_client_auth'")
+    if (clientAuthentication === 'client_secret_basic') {
+      if (typeof clientSecret !== 'string' || clientSecret === '') throw new TypeError('clientSecret must be a non-empty string')
+      // RFC 6749 §2.3.1: id and secret are form-urlencoded (Appendix B) before they are joined and base64-encoded.
+      this.#authorization = `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`
+      this.#clientParams = {}
+    } else {
+      if (clientSecret !== undefined) throw new TypeError('clientSecret must not be given with tls_client_auth: the certificate is the credential')
+      if (dispatcher === undefined) throw new TypeError("tls_client_auth needs a dispatcher presenting the workload's certificate (createMtlsAgent)")
+      if (this.url.protocol !== 'https:') throw new TypeError("tls_client_auth needs an https tokenEndpoint: the server's mutual-TLS one (RFC 8705 §2)")
+      this.#authorization = undefined
+      this.#clientParams = { client_id: clientId }
     }
     const timeoutMs = options.timeoutMs ?? 5_000
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
@@ -59,20 +86,22 @@ export class TokenEndpoint {
     }
     this.dispatcher = dispatcher
     this.#timeoutMs = timeoutMs
-    // RFC 6749 §2.3.1: id and secret are form-urlencoded (Appendix B) before they are joined and base64-encoded.
-    this.#authorization = `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`
   }
 
-  /** POSTs `params`; resolves to the token, rejects with an {@link OutboundError}. */
-  async request(params: Readonly<Record<string, string>>): Promise<IssuedToken> {
+  /** POSTs `params` (a list for a parameter that repeats); resolves to the token, rejects with an {@link OutboundError}. */
+  async request(params: Readonly<Record<string, string | readonly string[]>>): Promise<IssuedToken> {
     const where = `the token endpoint ${this.url.href}`
     let status: number
     let text: string | undefined
     try {
       const response = await request(this.url, {
         method: 'POST',
-        headers: { authorization: this.#authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams(params).toString(),
+        headers: {
+          ...(this.#authorization !== undefined && { authorization: this.#authorization }),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: formBody({ ...params, ...this.#clientParams }),
         dispatcher: this.dispatcher,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
@@ -107,6 +136,14 @@ export class TokenEndpoint {
 
 /** RFC 6750 §2.1: the b64token a bearer token must be to fit in an Authorization header. */
 export const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+function formBody(params: Readonly<Record<string, string | readonly string[]>>): string {
+  const form = new URLSearchParams()
+  for (const [name, value] of Object.entries(params)) {
+    for (const item of typeof value === 'string' ? [value] : value) form.append(name, item)
+  }
+  return form.toString()
+}
 
 function formEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2)

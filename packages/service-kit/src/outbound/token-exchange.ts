@@ -10,8 +10,13 @@ export interface TokenExchangeOptions extends TokenEndpointOptions, TokenCaching
 
 /** What a caller's token is exchanged for. */
 export interface ExchangeTarget {
-  /** The next service: the exchanged token is addressed to it alone (RFC 8693 §2.1). */
-  audience: string
+  /**
+   * The next service: the exchanged token is addressed to it alone (RFC 8693 §2.1). A list when
+   * the token must travel further on: each is sent as its own `audience` parameter, and the token
+   * is addressed to them all (a cart exchanging for order-service and payment-service, so that
+   * order-service can exchange it again for payment-service with scope it carries).
+   */
+  audience: string | readonly string[]
   /** Scope tokens, as a list or space-separated; default: the subject token's, as far as this client may have them. */
   scope?: string | readonly string[] | undefined
 }
@@ -51,11 +56,10 @@ export class TokenExchange {
     if (typeof subjectToken !== 'string' || !BEARER_TOKEN.test(subjectToken)) {
       throw new TypeError('subjectToken must be a bare bearer token (RFC 6750 §2.1), without "Bearer "')
     }
-    const { audience } = target
-    if (typeof audience !== 'string' || audience === '') throw new TypeError('audience must be a non-empty string')
+    const audience = audienceParameter(target.audience)
     const scope = scopeParameter('scope', target.scope)
     // RFC 8693 §2.1
-    const params: Record<string, string> = {
+    const params: Record<string, string | readonly string[]> = {
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       subject_token: subjectToken,
       subject_token_type: ACCESS_TOKEN_TYPE,
@@ -65,4 +69,15 @@ export class TokenExchange {
     const key = JSON.stringify([createHash('sha256').update(subjectToken).digest('base64url'), audience, scope])
     return this.#tokens.get(key, () => this.#endpoint.request(params))
   }
+}
+
+/** One audience as a string, several as a list of distinct ones. */
+function audienceParameter(value: unknown): string | readonly string[] {
+  if (typeof value === 'string' && value !== '') return value
+  const list: unknown[] = Array.isArray(value) ? value : []
+  if (list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
+    throw new TypeError('audience must be a non-empty string or a non-empty list of them')
+  }
+  const distinct = [...new Set(list as string[])].sort()
+  return distinct.length === 1 ? distinct[0]! : distinct
 }

@@ -1,6 +1,6 @@
 export { WorkloadIdentity, readWorkloadCredentials } from './workload-identity.js'
 export type { WorkloadCredentialFiles, WorkloadCredentials } from './workload-identity.js'
-export { mtlsServerOptions } from './server-options.js'
+export { mtlsServerOptions, tlsServerOptions } from './server-options.js'
 export { PeerAuthorizer } from './peer-authorizer.js'
 export type { PeerAuthorizerOptions } from './peer-authorizer.js'
 export { rotateServerCredentials } from './rotate-server-credentials.js'

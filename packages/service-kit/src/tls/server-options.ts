@@ -19,3 +19,19 @@ export function mtlsServerOptions(identity: WorkloadIdentity, options: PeerVerif
   const rejectUnauthorized = checkPeerVerification(options, 'mtlsServerOptions')
   return { ...secureContextOptions(identity.credentials), requestCert: true, rejectUnauthorized }
 }
+
+/**
+ * Options for a TLS server that proves its own identity and asks clients for none: the
+ * workload's certificate and key, TLS 1.2 at least, no client certificate requested. For the
+ * medium security tier, where traffic is encrypted and servers are authenticated (clients check
+ * the server's SPIFFE ID with `createMtlsAgent`) while callers are authenticated by their
+ * tokens alone. Certificate-bound tokens cannot be honoured over such a server: use
+ * {@link mtlsServerOptions} for them.
+ *
+ * @example
+ * const server = https.createServer(tlsServerOptions(identity), handler)
+ * rotateServerCredentials(server, identity)
+ */
+export function tlsServerOptions(identity: WorkloadIdentity): TlsOptions {
+  return { ...secureContextOptions(identity.credentials), requestCert: false }
+}

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import {
   actChain,
+  audienceList,
   decodeBase64url,
   isSigningAlgorithm,
   keyMatchesAlgorithm,
@@ -28,6 +29,15 @@ export interface VerifierOptions {
   issuer: string
   /** This service's identifier: `aud` must name it (or one of these). */
   audience: string | readonly string[]
+  /**
+   * Seed 004's forwarded identity: the services upstream whose callers' tokens reach this one in
+   * `Authorization`, forwarded beside the upstream service's own `X-Scope-Token` (a token addressed
+   * to `api-a` arriving at `api-b`). A token addressed to one of these and not to `audience`
+   * verifies with `forwarded: true`, and authorization takes only its identity: it is accepted
+   * only beside a valid `X-Scope-Token` addressed to this service that grants the operation, and
+   * its own scopes never count here. Default none: every token must be addressed to `audience`.
+   */
+  forwardedAudiences?: readonly string[] | undefined
   /**
    * The issuer's `revocation_events_endpoint`: revoked tokens are then refused within moments,
    * and keys dropped by an emergency rotation as soon as it is announced.
@@ -144,7 +154,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const check = (token: string) =>
     verifyAccessToken(token, {
       issuer: options.issuer,
-      audience: options.audience,
+      audience: settings.acceptedAudiences,
       algorithms: settings.algorithms,
       now: Math.floor(now() / 1000),
       clockToleranceSec: settings.clockToleranceSec,
@@ -185,6 +195,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         scopes: new Set(claims.scope.split(' ').filter(Boolean)),
         chain: actChain(claims.act),
         kid: result.kid,
+        forwarded: settings.forwarding && !audienceList(claims.aud).some((aud) => settings.audiences.includes(aud)),
       }
       cache.set(token, verified, { jti: claims.jti, kid: result.kid, key: keyFor(result.kid)! })
       if (revoked.has(claims.jti)) throw new VerificationError('ERR_TOKEN_REVOKED', 'the token has been revoked')
@@ -229,6 +240,12 @@ function headerKid(token: string): string | undefined {
 }
 
 interface Settings {
+  /** This service's own audiences. */
+  audiences: readonly string[]
+  /** Those and the forwarded ones: what `aud` must name one of. */
+  acceptedAudiences: readonly string[]
+  /** Whether there are forwarded ones. */
+  forwarding: boolean
   jwksUri: URL | undefined
   algorithms: readonly SigningAlgorithm[]
   clockToleranceSec: number
@@ -238,9 +255,11 @@ interface Settings {
 
 function checkOptions(options: VerifierOptions): Settings {
   if (typeof options.issuer !== 'string' || options.issuer === '') throw new TypeError('issuer must be a non-empty string')
-  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience
-  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== '')) {
-    throw new TypeError('audience must be a non-empty string or array of non-empty strings')
+  const audiences: readonly string[] = typeof options.audience === 'string' ? [options.audience] : options.audience
+  if (!isNameList(audiences) || audiences.length === 0) throw new TypeError('audience must be a non-empty string or array of non-empty strings')
+  const forwarded: readonly string[] = options.forwardedAudiences ?? []
+  if (!isNameList(forwarded) || forwarded.some((aud) => audiences.includes(aud))) {
+    throw new TypeError("forwardedAudiences must be an array of non-empty strings, none of them this service's own audience")
   }
   if ((options.jwksUri === undefined) === (options.keys === undefined)) throw new TypeError('give exactly one of jwksUri and keys')
   let jwksUri: URL | undefined
@@ -258,12 +277,20 @@ function checkOptions(options: VerifierOptions): Settings {
     return n
   }
   return {
+    audiences,
+    acceptedAudiences: [...audiences, ...forwarded],
+    forwarding: forwarded.length > 0,
     jwksUri,
     algorithms,
     clockToleranceSec: integer('clockToleranceSec', options.clockToleranceSec, 30, 0, 300),
     maxTokenLength: integer('maxTokenLength', options.maxTokenLength, MAX_TOKEN_LENGTH, 256, 65536),
     cacheSize: integer('cacheSize', options.cacheSize, 10_000, 0, 10_000_000),
   }
+}
+
+/** Checked at run time: a JavaScript caller or a configuration file gets past the types. */
+function isNameList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item: unknown) => typeof item === 'string' && item !== '')
 }
 
 function importStaticKeys(keys: readonly StaticKey[], algorithms: readonly SigningAlgorithm[]): Map<string, VerificationKey> {

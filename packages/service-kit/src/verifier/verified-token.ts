@@ -10,4 +10,9 @@ export interface VerifiedToken {
   readonly chain: readonly string[]
   /** The key that signed it. */
   readonly kid: string
+  /**
+   * Addressed not to this service but to one of the verifier's `forwardedAudiences`: a caller's
+   * identity forwarded by an upstream service (seed 004), which grants nothing here by itself.
+   */
+  readonly forwarded: boolean
 }

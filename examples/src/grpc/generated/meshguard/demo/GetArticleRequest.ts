@@ -1,0 +1,16 @@
+// Original file: article.proto
+
+
+/**
+ * Which article to get.
+ */
+export interface GetArticleRequest {
+  'id'?: (number);
+}
+
+/**
+ * Which article to get.
+ */
+export interface GetArticleRequest__Output {
+  'id': (number);
+}
