@@ -32,8 +32,7 @@ interface Mesh {
   output: string[]
 }
 
-async function up(tier: DemoFile['tier'], portBase: number): Promise<Mesh> {
-  const dir = mkdtempSync(join(tmpdir(), `meshguard-up-${tier}-`))
+async function up(tier: DemoFile['tier'], portBase: number, dir = mkdtempSync(join(tmpdir(), `meshguard-up-${tier}-`))): Promise<Mesh> {
   const child = spawn(process.execPath, [CLI, 'up', '--tier', tier, '--data-dir', dir, '--port-base', String(portBase)], { stdio: ['ignore', 'pipe', 'pipe'] })
   const output: string[] = []
   await new Promise<void>((resolveUp, reject) => {
@@ -55,14 +54,24 @@ async function up(tier: DemoFile['tier'], portBase: number): Promise<Mesh> {
   return { dir, process: child, output, demo: JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as DemoFile }
 }
 
-async function down(mesh: Mesh | undefined): Promise<void> {
+/** SIGTERM, as Ctrl-C would; the data directory is removed unless kept. */
+async function down(mesh: Mesh | undefined, keep = false): Promise<void> {
   if (mesh === undefined) return
   if (mesh.process.exitCode === null) {
     const exited = new Promise((done) => mesh.process.once('exit', done))
     mesh.process.kill('SIGTERM')
     await exited
   }
-  rmSync(mesh.dir, { recursive: true, force: true })
+  if (!keep) rmSync(mesh.dir, { recursive: true, force: true })
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function client(demo: DemoFile, id: string) {
@@ -206,6 +215,42 @@ describe.each([
       grpc.close()
     }
   })
+
+  if (tier === 'low') {
+    it('drives every flow with `meshguard demo traffic`, each call coming out as the tier promises', async () => {
+      const result = await new Promise<{ code: number | null; output: string }>((done) => {
+        const child = spawn(process.execPath, [CLI, 'demo', 'traffic', '--data-dir', mesh!.dir, '--seconds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
+        let output = ''
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+        child.once('exit', (code) => {
+          done({ code, output })
+        })
+      })
+      expect(result.output).toMatch(/\d+ calls: \d+ allowed, \d+ denied/)
+      expect(result.output).toMatch(/api-a: jwt +allowed +200/)
+      expect(result.output).toMatch(/api-a: missing scope +denied +403 insufficient_scope/)
+      expect(result.output).toMatch(/api-a: revoked token +denied +401 invalid_token/)
+      expect(result.output).toMatch(/payment-service: jwt \(needs the chain order-service <- cart-service\) +denied +403 access_denied/)
+      expect(result.output).toMatch(/gRPC without a token +denied +UNAUTHENTICATED/)
+      expect(result.output).not.toContain('UNEXPECTED')
+      expect(result.code).toBe(0)
+    })
+
+    it('stops every process on SIGTERM, and a second start reuses the data directory', async () => {
+      const first = mesh!
+      const pids = Object.values(JSON.parse(readFileSync(join(first.dir, 'mesh', 'pids.json'), 'utf8')) as Record<string, number>)
+      const jwks = await (await fetch(`${first.demo.issuer}/.well-known/jwks.json`)).text()
+      await down(first, true)
+      expect(pids.filter(alive)).toEqual([])
+      mesh = await up(tier, portBase, first.dir)
+      expect(mesh.demo.clients).toEqual(first.demo.clients)
+      expect(mesh.demo.users).toEqual(first.demo.users)
+      expect(mesh.output.join('')).not.toContain('issued workload certificates')
+      expect(await (await fetch(`${mesh.demo.issuer}/.well-known/jwks.json`)).text()).toBe(jwks)
+      expect((await viaGateway(mesh.demo, 'GET', '/a/summary', await token(mesh.demo, 'demo-reader'))).status).toBe(200)
+    })
+  }
 
   if (tier === 'high') {
     it('refuses a plain-HTTP call inside, and a TLS connection without an allowed client certificate', async () => {
