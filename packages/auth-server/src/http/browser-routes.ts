@@ -23,7 +23,7 @@ export function browserRoutes(ctx: ServerContext) {
     })
     app.setErrorHandler((err, request, reply) => {
       if (err instanceof OAuthError && err.status < 500) {
-        return send(reply, { kind: 'page', status: 400, page: { view: 'error', title: 'This request is not valid', message: err.description } })
+        return send(reply, { kind: 'page', status: err.status, page: { view: 'error', title: 'This request is not valid', message: err.description } })
       }
       const status = (err as { statusCode?: number }).statusCode
       if (status !== undefined && status >= 400 && status < 500) {
