@@ -2,7 +2,7 @@ import { Server, type ServerCredentials } from '@grpc/grpc-js'
 import { pino, type Logger } from 'pino'
 import { createVerifier } from '@meshguard/service-kit'
 import { GrpcMethods, meshguardInterceptor } from '@meshguard/service-kit/grpc'
-import { createMtlsAgent, WorkloadIdentity, type SpiffeIdAllowList } from '@meshguard/service-kit/tls'
+import { createMtlsAgent, type SpiffeIdAllowList } from '@meshguard/service-kit/tls'
 import { CallReporter } from '../runtime/call-reporter.js'
 import type { RunningService, ServiceRuntimeConfig } from '../runtime/service-config.js'
 import { assertTierProfile } from '../runtime/tier-profile.js'
@@ -13,6 +13,7 @@ import { orderService } from './order-service.js'
 import { reportGrpcCalls } from './report-grpc-calls.js'
 import { sensorService } from './sensor-service.js'
 import { tierServerCredentials } from './tier-server-credentials.js'
+import { closeAll, hostPort, workloadIdentity } from '../runtime/service-lifecycle.js'
 
 export interface GrpcServiceOptions {
   /** High tier: the workloads that may call, by SPIFFE ID, instead of the configuration's `allowedCallers`. */
@@ -111,7 +112,7 @@ export async function startGrpcService(config: ServiceRuntimeConfig, options: Gr
     let closing: Promise<void> | undefined
     return {
       name: config.name,
-      address: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      address: hostPort(config.host, port),
       close: () => (closing ??= closeAll(cleanup)),
     }
   } catch (err) {
@@ -120,14 +121,6 @@ export async function startGrpcService(config: ServiceRuntimeConfig, options: Gr
   }
 }
 
-async function workloadIdentity(config: ServiceRuntimeConfig): Promise<WorkloadIdentity> {
-  const { tls } = config
-  const identity = await WorkloadIdentity.fromFiles({ certificateChain: tls!.certFile, privateKey: tls!.keyFile, trustBundle: tls!.caFile })
-  if (identity.spiffeId.uri !== config.spiffeId) {
-    throw new Error(`service "${config.name}": its certificate names ${identity.spiffeId.uri}, not the configured spiffeId ${String(config.spiffeId)}`)
-  }
-  return identity
-}
 
 function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -152,13 +145,3 @@ function shutdown(server: Server, graceMs: number): Promise<void> {
   })
 }
 
-/** Closes in reverse order of opening; a step that fails does not stop the rest. */
-async function closeAll(cleanup: ReadonlyArray<() => unknown>): Promise<void> {
-  for (const step of [...cleanup].reverse()) {
-    try {
-      await step()
-    } catch {
-      // Nothing more can be done for what would not close.
-    }
-  }
-}

@@ -6,6 +6,7 @@ import { articleService } from './article-service.js'
 import { loadDemoProtos } from './load-demo-protos.js'
 import { orderService } from './order-service.js'
 import { sensorService } from './sensor-service.js'
+import { hostPort } from '../runtime/service-lifecycle.js'
 
 export interface UnsecuredGrpcServiceOptions {
   /** Must be `true`: the caller's statement that this is a benchmark's baseline, which authenticates nobody. */
@@ -65,7 +66,7 @@ export async function startUnsecuredGrpcService(config: Pick<ServiceRuntimeConfi
   let closing: Promise<void> | undefined
   return {
     name: config.name,
-    address: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    address: hostPort(config.host, port),
     close: () => (closing ??= close()),
   }
 }

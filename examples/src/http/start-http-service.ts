@@ -6,7 +6,8 @@ import { pino, type Logger } from 'pino'
 import type { Agent } from 'undici'
 import { createOutboundClient, createVerifier, OpenApiRoutes, type OutboundClientOptions } from '@meshguard/service-kit'
 import { meshguardFastify } from '@meshguard/service-kit/fastify'
-import { createMtlsAgent, mtlsServerOptions, PeerAuthorizer, rotateServerCredentials, tlsServerOptions, WorkloadIdentity } from '@meshguard/service-kit/tls'
+import type { WorkloadIdentity } from '@meshguard/service-kit/tls';
+import { createMtlsAgent, mtlsServerOptions, PeerAuthorizer, rotateServerCredentials, tlsServerOptions } from '@meshguard/service-kit/tls'
 import type { HttpServicePlan } from '../mesh-plan.js'
 import { CallReporter } from '../runtime/call-reporter.js'
 import type { RunningService, ServiceRuntimeConfig } from '../runtime/service-config.js'
@@ -14,6 +15,7 @@ import { assertTierProfile } from '../runtime/tier-profile.js'
 import { allowedCall, refusedCall } from './call-events.js'
 import { Peers } from './peers.js'
 import { httpServiceDefinitions } from './services.js'
+import { closeAll, hostPort, workloadIdentity } from '../runtime/service-lifecycle.js'
 
 export interface StartHttpServiceOptions {
   /** Default: pino at `info`, named after the service. */
@@ -110,11 +112,10 @@ export async function startHttpService(plan: HttpServicePlan, config: ServiceRun
     await app.listen({ host: config.host, port: config.port })
 
     const { port } = server.address() as AddressInfo
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host
     let closing: Promise<void> | undefined
     return {
       name: config.name,
-      address: `${identity === undefined ? 'http' : 'https'}://${host}:${port}`,
+      address: `${identity === undefined ? 'http' : 'https'}://${hostPort(config.host, port)}`,
       close: () => (closing ??= closeAll(cleanup)),
     }
   } catch (err) {
@@ -123,14 +124,6 @@ export async function startHttpService(plan: HttpServicePlan, config: ServiceRun
   }
 }
 
-async function workloadIdentity(config: ServiceRuntimeConfig): Promise<WorkloadIdentity> {
-  const { tls } = config
-  const identity = await WorkloadIdentity.fromFiles({ certificateChain: tls!.certFile, privateKey: tls!.keyFile, trustBundle: tls!.caFile })
-  if (identity.spiffeId.uri !== config.spiffeId) {
-    throw new Error(`service "${config.name}": its certificate names ${identity.spiffeId.uri}, not the configured spiffeId ${String(config.spiffeId)}`)
-  }
-  return identity
-}
 
 /** Presents the workload's certificate and accepts only the servers it calls: its peers and the authorization server. */
 function outboundAgent(identity: WorkloadIdentity, config: ServiceRuntimeConfig, log: Logger): Agent | undefined {
@@ -156,12 +149,3 @@ function plainHttpHosts(config: ServiceRuntimeConfig): string[] | undefined {
   return [...new Set(hosts)]
 }
 
-async function closeAll(cleanup: ReadonlyArray<() => unknown>): Promise<void> {
-  for (const step of [...cleanup].reverse()) {
-    try {
-      await step()
-    } catch {
-      // Closing goes on: what could not close has nothing left to give.
-    }
-  }
-}

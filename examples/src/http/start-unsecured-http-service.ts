@@ -8,6 +8,7 @@ import type { HttpServicePlan } from '../mesh-plan.js'
 import type { PeerEndpoint, RunningService, ServiceRuntimeConfig } from '../runtime/service-config.js'
 import { Peers } from './peers.js'
 import { httpServiceDefinitions } from './services.js'
+import { hostPort } from '../runtime/service-lifecycle.js'
 
 /** Where an unsecured service listens and where its peers are: no issuer, no credentials, no certificates. */
 export interface UnsecuredHttpServiceConfig extends Pick<ServiceRuntimeConfig, 'name' | 'host' | 'port'> {
@@ -75,7 +76,7 @@ export async function startUnsecuredHttpService(plan: HttpServicePlan, config: U
   let closing: Promise<void> | undefined
   return {
     name: config.name,
-    address: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    address: `http://${hostPort(config.host, port)}`,
     close: () => (closing ??= app.close()),
   }
 }

@@ -71,22 +71,10 @@ function title(page: Page): string {
 
 function body(page: Page): string {
   switch (page.view) {
-    case 'login': {
-      const error = page.error === undefined ? '' : `<p id="login-error" class="error" role="alert">${escapeHtml(page.error)}</p>`
-      const described = page.error === undefined ? '' : ' aria-describedby="login-error"'
-      const focusPassword = page.username !== undefined && page.username !== ''
+    case 'login':
       return `<h1>Sign in</h1>
 <p>to continue to <strong>${escapeHtml(page.clientId)}</strong></p>
-${error}
-<form method="post" action="${escapeHtml(page.action)}">
-<input type="hidden" name="csrf_token" value="${escapeHtml(page.csrfToken)}">
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required${described} value="${escapeHtml(page.username ?? '')}"${focusPassword ? '' : ' autofocus'}>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${described}${focusPassword ? ' autofocus' : ''}>
-<button type="submit">Sign in</button>
-</form>`
-    }
+${signInForm(page.action, page)}`
     case 'consent':
       return `<h1>Allow access</h1>
 <p><strong>${escapeHtml(page.clientId)}</strong> asks to act for <strong>${escapeHtml(page.username)}</strong>:</p>
@@ -111,6 +99,26 @@ ${Object.entries(page.fields)
     case 'error':
       return `<h1>${escapeHtml(page.title)}</h1>\n<p role="alert">${escapeHtml(page.message)}</p>`
   }
+}
+
+/**
+ * The password form, with the refusal of the last attempt above it: labelled fields, focus on
+ * the username (or the password when the username is kept), the form's CSRF token. The
+ * authorization server's sign-in page and the console's both use it.
+ */
+export function signInForm(action: string, page: { csrfToken: string; username?: string | undefined; error?: string | undefined }): string {
+  const error = page.error === undefined ? '' : `<p id="login-error" class="error" role="alert">${escapeHtml(page.error)}</p>`
+  const described = page.error === undefined ? '' : ' aria-describedby="login-error"'
+  const focusPassword = page.username !== undefined && page.username !== ''
+  return `${error}
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="csrf_token" value="${escapeHtml(page.csrfToken)}">
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required${described} value="${escapeHtml(page.username ?? '')}"${focusPassword ? '' : ' autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${described}${focusPassword ? ' autofocus' : ''}>
+<button type="submit">Sign in</button>
+</form>`
 }
 
 function layout(pageTitle: string, content: string): string {

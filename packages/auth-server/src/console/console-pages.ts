@@ -1,5 +1,6 @@
 import escapeHtml from 'escape-html'
 import { revocationReasons } from '@meshguard/pki'
+import { signInForm } from '../authorize/pages.js'
 import { issuerPath, type ServerContext } from '../context.js'
 import { consoleAssets } from './console-assets.js'
 
@@ -45,21 +46,10 @@ export function renderConsolePage(ctx: Pick<ServerContext, 'issuer'>, page: Cons
 }
 
 function loginForm(base: string, page: Extract<ConsolePage, { view: 'login' }>): string {
-  const error = page.error === undefined ? '' : `<p id="login-error" class="error" role="alert">${escapeHtml(page.error)}</p>`
-  const described = page.error === undefined ? '' : ' aria-describedby="login-error"'
-  const focusPassword = page.username !== undefined && page.username !== ''
   return `<main class="narrow">
 <h1>Meshguard console</h1>
 <p>Sign in with an administrator's account.</p>
-${error}
-<form method="post" action="${escapeHtml(`${base}/login`)}">
-<input type="hidden" name="csrf_token" value="${escapeHtml(page.csrfToken)}">
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required${described} value="${escapeHtml(page.username ?? '')}"${focusPassword ? '' : ' autofocus'}>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${described}${focusPassword ? ' autofocus' : ''}>
-<button type="submit">Sign in</button>
-</form>
+${signInForm(`${base}/login`, page)}
 </main>`
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
-import { FormParams } from '../http/form-params.js'
+import { FormParams, parseFormBody } from '../http/form-params.js'
 import { AuditEventStream } from './audit-event-stream.js'
 import { consoleAssets, type ConsoleAsset } from './console-assets.js'
 import { ConsoleError, describeError, sendConsoleError } from './console-error.js'
@@ -29,13 +29,7 @@ export function consoleRoutes(ctx: ServerContext) {
     const stream = new AuditEventStream({ audit: ctx.audit })
 
     app.removeAllContentTypeParsers()
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
-      try {
-        parsed(null, FormParams.parse(body as string))
-      } catch (err) {
-        parsed(err as Error, undefined)
-      }
-    })
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody)
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, parsed) => {
       try {
         parsed(null, body === '' ? undefined : JSON.parse(body as string))

@@ -4,7 +4,7 @@ import { endSession } from '../authorize/end-session.js'
 import { renderPage } from '../authorize/pages.js'
 import { endpointPaths, type ServerContext } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { FormParams } from './form-params.js'
+import { FormParams, parseFormBody } from './form-params.js'
 
 /**
  * The pages a browser visits: `/authorize`, the sign-in and consent steps of an interaction, and
@@ -14,13 +14,7 @@ import { FormParams } from './form-params.js'
 export function browserRoutes(ctx: ServerContext) {
   return (app: FastifyInstance, _options: unknown, done: (err?: Error) => void) => {
     app.removeAllContentTypeParsers()
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
-      try {
-        parsed(null, FormParams.parse(body as string))
-      } catch (err) {
-        parsed(err as Error, undefined)
-      }
-    })
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody)
     app.setErrorHandler((err, request, reply) => {
       if (err instanceof OAuthError && err.status < 500) {
         return send(reply, { kind: 'page', status: err.status, page: { view: 'error', title: 'This request is not valid', message: err.description } })

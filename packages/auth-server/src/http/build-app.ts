@@ -15,7 +15,7 @@ import { InvalidRequest } from '../errors.js'
 import { clientCertificate } from './client-certificate.js'
 import { browserRoutes } from './browser-routes.js'
 import { oauthErrorHandler, sendBearerError, sendOAuthError, toOAuthError } from './error-handler.js'
-import { FormParams } from './form-params.js'
+import { FormParams, parseFormBody } from './form-params.js'
 
 export interface AppOptions {
   /** Which listener the app serves; `mtls` reads the client certificate of each request's connection. */
@@ -48,13 +48,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions = { listener: '
   void app.register(
     (oauth, _options, done) => {
       oauth.removeAllContentTypeParsers()
-      oauth.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
-        try {
-          parsed(null, FormParams.parse(body as string))
-        } catch (err) {
-          parsed(err as Error, undefined)
-        }
-      })
+      oauth.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody)
       oauth.setErrorHandler((err, request, reply) => oauthErrorHandler(ctx.logger, err, request, reply))
 
       const endpointRequest = ({ headers, body, raw }: FastifyRequest): EndpointRequest => ({

@@ -53,3 +53,18 @@ export class FormParams {
     return value
   }
 }
+
+/**
+ * Fastify's content-type parser for `application/x-www-form-urlencoded` bodies, read by the
+ * rules of {@link FormParams.parse}: every route that takes a form registers this one.
+ *
+ * @example
+ * app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody)
+ */
+export function parseFormBody(_request: unknown, body: string | Buffer, parsed: (err: Error | null, body?: FormParams) => void): void {
+  try {
+    parsed(null, FormParams.parse(body as string))
+  } catch (err) {
+    parsed(err as Error, undefined)
+  }
+}
