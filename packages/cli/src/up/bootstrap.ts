@@ -9,7 +9,7 @@ import {
   type AuthServerConfig,
   type ClientInput,
 } from '@meshguard/auth-server'
-import { demoCallers, grpcPlan, httpServices, meshRegistrations } from '@meshguard/examples'
+import { demoCallers, grpcPlan, httpServices, meshRegistrations, type ClientRegistration } from '@meshguard/examples'
 import { nowSeconds } from '../runtime.js'
 import { DEMO_CALLER, GATEWAY, workloadNames } from './mesh-configs.js'
 import { TRUST_DOMAIN, type MeshLayout } from './mesh-layout.js'
@@ -43,8 +43,8 @@ export async function bootstrap(layout: MeshLayout): Promise<Bootstrapped> {
   try {
     const passphrase = resolveKeyEncryptionKey(config).key.toString('base64url')
     const reissued = await ensureWorkloadCertificates(layout, store, passphrase, workloadNames())
-    const clients = clientsOf(layout)
-    const { resourceServers } = meshRegistrations({ tier: layout.tier, trustDomain: TRUST_DOMAIN, spiffeIdOf: (_domain, name) => layout.workload(name).spiffeId })
+    const { resourceServers, serviceClients } = meshRegistrations({ tier: layout.tier, trustDomain: TRUST_DOMAIN, spiffeIdOf: (_domain, name) => layout.workload(name).spiffeId })
+    const clients = clientsOf(layout, serviceClients)
     const secrets = await applyRegistrations(
       store,
       { resourceServers: [...resourceServers, { id: grpcPlan.name, scopes: [...grpcPlan.scopes] }], clients },
@@ -72,8 +72,8 @@ function authServerConfig(layout: MeshLayout): Record<string, unknown> {
   }
 }
 
-function clientsOf(layout: MeshLayout): ClientInput[] {
-  const { serviceClients } = meshRegistrations({ tier: layout.tier, trustDomain: TRUST_DOMAIN, spiffeIdOf: (_domain, name) => layout.workload(name).spiffeId })
+/** The services' clients from the mesh plan, then the gRPC process's, the demo's callers, the edge clients, the gateway and the browser client. */
+function clientsOf(layout: MeshLayout, serviceClients: readonly ClientRegistration[]): ClientInput[] {
   // Every scope a route of the gateway or a gRPC method requires.
   const edgeScopes = [...new Set([...httpServices.flatMap((plan) => plan.scopes), ...grpcPlan.scopes])]
   const shopper = demoCallers.find((caller) => caller.mayAct !== undefined)
